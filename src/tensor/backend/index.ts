@@ -1,0 +1,57 @@
+// Chooses the kernels: the native addon when it loads (or PIXELLLM_BACKEND=native demands it), the TypeScript
+// kernels when PIXELLLM_BACKEND=js or the addon is missing (then with one warning). float64 always runs in TypeScript.
+import type { FloatStorage } from '../dtype.ts';
+import { TensorError } from '../errors.ts';
+import { jsGemm } from './js.ts';
+import { loadError, loadNative, type NativeKernels } from './native.ts';
+
+export type BackendName = 'native' | 'js';
+
+function choose(): NativeKernels | null {
+  const want = process.env.PIXELLLM_BACKEND;
+  if (want === 'js') return null;
+  if (want !== undefined && want !== '' && want !== 'native') {
+    throw new TensorError(`PIXELLLM_BACKEND=${want} is not a backend; use 'native' or 'js'`);
+  }
+  const native = loadNative();
+  if (native === null && want === 'native') {
+    throw new TensorError(`PIXELLLM_BACKEND=native but the addon did not load (${loadError}); build it with \`npm run build:addon\``);
+  }
+  if (native === null) {
+    process.emitWarning(`pixelllm: native kernels unavailable (${loadError}); using the slower TypeScript backend. Build them with \`npm run build:addon\`.`);
+  }
+  return native;
+}
+
+const native = choose();
+
+export const backendName: BackendName = native === null ? 'js' : 'native';
+
+/** Threads the native kernels use (1 on the TypeScript backend). */
+export const setThreads = (n: number): void => native?.setThreads(n);
+export const getThreads = (): number => native?.getThreads() ?? 1;
+
+/**
+ * `batch` products C_i = op(A_i)·op(B_i) into a contiguous C (each M×N), where A_i starts at offsA[i] and B_i at offsB[i].
+ * Equal offset steps go to the native strided-batched kernel in one call.
+ */
+export function gemmBatched(transA: boolean, transB: boolean, M: number, N: number, K: number,
+  A: FloatStorage, offsA: Int32Array, lda: number, B: FloatStorage, offsB: Int32Array, ldb: number, C: FloatStorage): void {
+  const batch = offsA.length;
+  if (native !== null && A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) {
+    const strideA = batch > 1 ? offsA[1]! - offsA[0]! : 0;
+    const strideB = batch > 1 ? offsB[1]! - offsB[0]! : 0;
+    if (isProgression(offsA, strideA) && isProgression(offsB, strideB)) {
+      native.sgemmStridedBatched(transA, transB, M, N, K, 1, A, offsA[0]!, lda, strideA, B, offsB[0]!, ldb, strideB, 0, C, 0, N, M * N, batch);
+      return;
+    }
+    for (let i = 0; i < batch; i++) native.sgemm(transA, transB, M, N, K, 1, A, offsA[i]!, lda, B, offsB[i]!, ldb, 0, C, i * M * N, N);
+    return;
+  }
+  for (let i = 0; i < batch; i++) jsGemm(transA, transB, M, N, K, 1, A, offsA[i]!, lda, B, offsB[i]!, ldb, 0, C, i * M * N, N);
+}
+
+function isProgression(offs: Int32Array, step: number): boolean {
+  for (let i = 1; i < offs.length; i++) if (offs[i]! - offs[i - 1]! !== step) return false;
+  return true;
+}

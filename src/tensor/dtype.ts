@@ -1,0 +1,32 @@
+/** Element types: float32 for everything, float64 for gradient checks, int32 for ids, bool (0/1 bytes) for masks. */
+export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+export type Storage = Float32Array | Float64Array | Int32Array | Uint8Array;
+export type FloatStorage = Float32Array | Float64Array;
+
+export function allocate(dtype: DType, n: number): Storage {
+  switch (dtype) {
+    case 'float32': return new Float32Array(n);
+    case 'float64': return new Float64Array(n);
+    case 'int32': return new Int32Array(n);
+    case 'bool': return new Uint8Array(n);
+  }
+}
+
+export function dtypeOf(data: Storage): DType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof Int32Array) return 'int32';
+  return 'bool';
+}
+
+export const isFloat = (d: DType): boolean => d === 'float32' || d === 'float64';
+
+const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
+
+/** The dtype two operands meet in, as torch promotes them. */
+export function promote(a: DType, b: DType): DType {
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+/** The float dtype a math op on `d` returns (ints and bools become float32). */
+export const floatOf = (d: DType): DType => (isFloat(d) ? d : 'float32');

@@ -1,0 +1,20 @@
+// The tensor layer's public API.
+export { Tensor, tensor, full, zeros, ones, scalar, arange, zerosLike, onesLike, type Nested } from './tensor.ts';
+export type { DType, Storage } from './dtype.ts';
+export { TensorError } from './errors.ts';
+export { noGrad, isGradEnabled } from './autograd.ts';
+export { Generator, randn, rand } from './random.ts';
+export { backendName, setThreads, getThreads } from './backend/index.ts';
+export * from './ops/elementwise.ts';
+export { sum, mean, max, min, argmax, variance, sumTo } from './ops/reduce.ts';
+export { reshape, flatten, permute, transpose, slice, expand, squeeze, unsqueeze, contiguous, clone } from './ops/view.ts';
+export { matmul } from './ops/matmul.ts';
+export { concat, stack, split, pad } from './ops/join.ts';
+export { gather, scatterAdd, indexSelect, embedding } from './ops/indexing.ts';
+export { unfold, fold, conv2d, convTranspose2d, type Window, type ConvOptions, type ConvTransposeOptions } from './ops/conv.ts';
+export { resize, type ResizeOptions } from './ops/resize.ts';
+export { softmax, logSoftmax, gelu, silu, quickGelu } from './functional/activations.ts';
+export { layerNorm, rmsNorm } from './functional/norms.ts';
+export { crossEntropy, l1Loss, type CrossEntropyOptions } from './functional/losses.ts';
+export { scaledDotProductAttention, causalMask, type AttentionOptions } from './functional/attention.ts';
+export { dropout } from './functional/dropout.ts';

@@ -1,0 +1,143 @@
+// 2-D convolutions as matrix products over image patches: unfold (im2col) and fold (col2im) are the primitives,
+// each the other's backward; conv2d and conv_transpose2d are built from them and matmul, so their gradients come free.
+import { Tensor } from '../tensor.ts';
+import { allocate } from '../dtype.ts';
+import { record } from '../autograd.ts';
+import { check, fmt } from '../errors.ts';
+import { matmul } from './matmul.ts';
+import { add } from './elementwise.ts';
+import { contiguous, reshape, transpose } from './view.ts';
+
+export interface Window {
+  kernel: [number, number];
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+}
+
+const pair = (v: number | [number, number] | undefined, d: number): [number, number] =>
+  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
+
+/** Resolved geometry of a sliding window over an H×W map. */
+function geometry(op: string, H: number, W: number, win: Window) {
+  const [kh, kw] = win.kernel;
+  const [sh, sw] = pair(win.stride, 1);
+  const [ph, pw] = pair(win.padding, 0);
+  const [dh, dw] = pair(win.dilation, 1);
+  const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  check([kh, kw, sh, sw, dh, dw].every((v) => Number.isInteger(v) && v > 0) && ph >= 0 && pw >= 0 && oh > 0 && ow > 0,
+    () => `${op}: window kernel ${kh}×${kw}, stride ${sh}×${sw}, padding ${ph}×${pw}, dilation ${dh}×${dw} does not fit a ${H}×${W} map`);
+  return { kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
+}
+
+/**
+ * Visits every (patch row, output position) pair that reads inside the map: calls visit(colIndex, mapIndex)
+ * with flat indices into one image's (C·kh·kw, oh·ow) patch matrix and its (C, H, W) map.
+ */
+function forEachTap(C: number, H: number, W: number, g: ReturnType<typeof geometry>, visit: (col: number, px: number) => void): void {
+  const L = g.oh * g.ow;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < g.kh; i++) {
+      for (let j = 0; j < g.kw; j++) {
+        const row = ((c * g.kh + i) * g.kw + j) * L;
+        for (let y = 0; y < g.oh; y++) {
+          const ih = y * g.sh - g.ph + i * g.dh;
+          if (ih < 0 || ih >= H) continue;
+          for (let x = 0; x < g.ow; x++) {
+            const iw = x * g.sw - g.pw + j * g.dw;
+            if (iw >= 0 && iw < W) visit(row + y * g.ow + x, (c * H + ih) * W + iw);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** (B, C, H, W) → (B, C·kh·kw, oh·ow): each column is one receptive field, zero where it overhangs the padding. */
+export function unfold(x: Tensor, win: Window): Tensor {
+  check(x.ndim === 4, () => `unfold: needs (B, C, H, W), got ${fmt(x.shape)}`);
+  const [B, C, H, W] = x.shape as [number, number, number, number];
+  const g = geometry('unfold', H, W, win);
+  const src = contiguous(x.detach());
+  const rows = C * g.kh * g.kw;
+  const L = g.oh * g.ow;
+  const out = allocate(x.dtype, B * rows * L);
+  for (let b = 0; b < B; b++) {
+    const o = b * rows * L;
+    const s = src.offset + b * C * H * W;
+    forEachTap(C, H, W, g, (col, px) => (out[o + col] = src.data[s + px]!));
+  }
+  const y = new Tensor(out, [B, rows, L]); // (B, C·kh·kw, L)
+  return record('unfold', y, [x], (grad) => [fold(grad, [H, W], win)]);
+}
+
+/** (B, C·kh·kw, L) → (B, C, H, W): sums every column back onto the pixels it covers (the adjoint of unfold). */
+export function fold(cols: Tensor, size: [number, number], win: Window): Tensor {
+  const [H, W] = size;
+  const g = geometry('fold', H, W, win);
+  const k = win.kernel[0] * win.kernel[1];
+  check(cols.ndim === 3 && cols.shape[1]! % k === 0 && cols.shape[2] === g.oh * g.ow,
+    () => `fold: columns ${fmt(cols.shape)} do not match a ${win.kernel.join('×')} window over ${H}×${W} (${g.oh * g.ow} positions)`);
+  const [B, rows, L] = cols.shape as [number, number, number];
+  const C = rows / k;
+  const src = contiguous(cols.detach());
+  const out = allocate(cols.dtype, B * C * H * W);
+  for (let b = 0; b < B; b++) {
+    const o = b * C * H * W;
+    const s = src.offset + b * rows * L;
+    forEachTap(C, H, W, g, (col, px) => (out[o + px] += src.data[s + col]!));
+  }
+  const y = new Tensor(out, [B, C, H, W]);
+  return record('fold', y, [cols], (grad) => [unfold(grad, win)]);
+}
+
+export interface ConvOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+  groups?: number;
+}
+
+/** torch.nn.functional.conv2d: x (B, C, H, W), weight (O, C/groups, kh, kw), bias (O). */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvOptions = {}): Tensor {
+  const groups = opts.groups ?? 1;
+  check(x.ndim === 4 && weight.ndim === 4 && x.shape[1] === weight.shape[1]! * groups && weight.shape[0]! % groups === 0,
+    () => `conv2d: input ${fmt(x.shape)} and weight ${fmt(weight.shape)} do not match (groups ${groups})`);
+  const [B, , H, W] = x.shape as [number, number, number, number];
+  const [O, Cg, kh, kw] = weight.shape as [number, number, number, number];
+  const win: Window = { kernel: [kh, kw], ...opts };
+  const g = geometry('conv2d', H, W, win);
+  const cols = reshape(unfold(x, win), [B, groups, Cg * kh * kw, g.oh * g.ow]); // (B, G, C/G·kh·kw, L)
+  const w = reshape(weight, [groups, O / groups, Cg * kh * kw]); // (G, O/G, C/G·kh·kw)
+  let y = reshape(matmul(w, cols), [B, O, g.oh, g.ow]); // (B, O, oh, ow)
+  if (bias !== null) y = add(y, reshape(bias, [1, O, 1, 1]));
+  return y;
+}
+
+export interface ConvTransposeOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  outputPadding?: number | [number, number];
+  dilation?: number | [number, number];
+}
+
+/** torch.nn.functional.conv_transpose2d (groups 1): x (B, Cin, H, W), weight (Cin, Cout, kh, kw), bias (Cout). */
+export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvTransposeOptions = {}): Tensor {
+  check(x.ndim === 4 && weight.ndim === 4 && x.shape[1] === weight.shape[0],
+    () => `convTranspose2d: input ${fmt(x.shape)} and weight ${fmt(weight.shape)} do not match`);
+  const [B, Cin, H, W] = x.shape as [number, number, number, number];
+  const [, Cout, kh, kw] = weight.shape as [number, number, number, number];
+  const [sh, sw] = pair(opts.stride, 1);
+  const [ph, pw] = pair(opts.padding, 0);
+  const [oph, opw] = pair(opts.outputPadding, 0);
+  const [dh, dw] = pair(opts.dilation, 1);
+  check(oph < sh && opw < sw, () => `convTranspose2d: outputPadding ${oph}×${opw} must be smaller than stride ${sh}×${sw}`);
+  const Ho = (H - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1;
+  const Wo = (W - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1;
+  const w = transpose(reshape(weight, [Cin, Cout * kh * kw])); // (Cout·kh·kw, Cin)
+  const cols = matmul(w, reshape(x, [B, Cin, H * W])); // (B, Cout·kh·kw, H·W)
+  let y = fold(cols, [Ho, Wo], { kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw], dilation: [dh, dw] }); // (B, Cout, Ho, Wo)
+  if (bias !== null) y = add(y, reshape(bias, [1, Cout, 1, 1]));
+  return y;
+}

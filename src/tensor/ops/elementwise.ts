@@ -1,0 +1,123 @@
+// Element-wise primitives, each with its backward rule beside it. Binary ops broadcast as numpy does; the
+// gradient of a broadcast operand is summed back to its shape (sumTo).
+import { Tensor, full } from '../tensor.ts';
+import { floatOf, isFloat, promote, type DType } from '../dtype.ts';
+import { record } from '../autograd.ts';
+import { broadcastShapes } from '../shape.ts';
+import { mapBinary, mapTernary, mapUnary } from '../kernels.ts';
+import { check } from '../errors.ts';
+import { erf as erfScalar } from '../math.ts';
+import { sumTo } from './reduce.ts';
+
+export type Operand = Tensor | number;
+
+/** A number becomes a 0-d tensor of the other operand's type (a Python scalar does not promote a torch tensor). */
+function lift(o: Operand, like: Tensor): Tensor {
+  if (o instanceof Tensor) return o;
+  const dtype: DType = isFloat(like.dtype) ? like.dtype : Number.isInteger(o) && like.dtype === 'int32' ? 'int32' : 'float32';
+  return full([], o, dtype);
+}
+
+function unary(name: string, x: Tensor, f: (v: number) => number, grad: ((g: Tensor, y: Tensor) => Tensor) | null): Tensor {
+  const y = new Tensor(mapUnary(x, floatOf(x.dtype), f), [...x.shape]);
+  return grad === null ? y : record(name, y, [x], (g) => [grad(g, y)]);
+}
+
+type BinaryGrad = (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null];
+
+function binary(name: string, ao: Operand, bo: Operand, dtype: (a: DType, b: DType) => DType,
+  f: (x: number, y: number) => number, grad: BinaryGrad | null): Tensor {
+  const a = ao instanceof Tensor ? ao : lift(ao, bo as Tensor);
+  const b = lift(bo, a);
+  const shape = broadcastShapes(name, a.shape, b.shape);
+  const y = new Tensor(mapBinary(a, b, shape, dtype(a.dtype, b.dtype), f), shape);
+  if (grad === null) return y;
+  return record(name, y, [a, b], (g) => {
+    const [ga, gb] = grad(g, a, b, y);
+    return [ga && sumTo(ga, a.shape), gb && sumTo(gb, b.shape)];
+  });
+}
+
+const keep = promote;
+const toFloat = (a: DType, b: DType): DType => floatOf(promote(a, b));
+const toBool = (): DType => 'bool';
+
+export const add = (a: Operand, b: Operand): Tensor =>
+  binary('add', a, b, keep, (x, y) => x + y, (g) => [g, g]);
+
+export const sub = (a: Operand, b: Operand): Tensor =>
+  binary('sub', a, b, keep, (x, y) => x - y, (g) => [g, neg(g)]);
+
+export const mul = (a: Operand, b: Operand): Tensor =>
+  binary('mul', a, b, keep, (x, y) => x * y, (g, x, y) => [mul(g, y), mul(g, x)]);
+
+// d(a/b) = g/b, −g·a/b² = −g·y/b
+export const div = (a: Operand, b: Operand): Tensor =>
+  binary('div', a, b, toFloat, (x, y) => x / y, (g, _x, y, q) => [div(g, y), neg(div(mul(g, q), y))]);
+
+/** a^b; d/da = b·a^(b−1), d/db = a^b·ln a. */
+export function pow(a: Tensor, b: Operand): Tensor {
+  if (typeof b === 'number') {
+    const p = b;
+    return unary('pow', a, (x) => x ** p, (g) => mul(g, mul(pow(a, p - 1), p)));
+  }
+  return binary('pow', a, b, toFloat, (x, y) => x ** y,
+    (g, x, y, out) => [mul(g, mul(y, pow(x, sub(y, 1)))), y.requiresGrad ? mul(g, mul(out, log(x))) : null]);
+}
+
+export const neg = (x: Tensor): Tensor => unary('neg', x, (v) => -v, (g) => neg(g));
+export const exp = (x: Tensor): Tensor => unary('exp', x, Math.exp, (g, y) => mul(g, y));
+export const log = (x: Tensor): Tensor => unary('log', x, Math.log, (g) => div(g, x));
+// d√x = 1/(2√x)
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, Math.sqrt, (g, y) => div(g, mul(y, 2)));
+// d x^(−1/2) = −½ x^(−3/2) = −½ y³
+export const rsqrt = (x: Tensor): Tensor => unary('rsqrt', x, (v) => 1 / Math.sqrt(v), (g, y) => mul(g, mul(pow(y, 3), -0.5)));
+// d tanh = 1 − y²
+export const tanh = (x: Tensor): Tensor => unary('tanh', x, Math.tanh, (g, y) => mul(g, sub(1, mul(y, y))));
+// d erf = 2/√π · e^(−x²)
+export const erf = (x: Tensor): Tensor =>
+  unary('erf', x, erfScalar, (g) => mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))));
+// dσ = σ(1 − σ)
+export const sigmoid = (x: Tensor): Tensor =>
+  unary('sigmoid', x, (v) => 1 / (1 + Math.exp(-v)), (g, y) => mul(g, mul(y, sub(1, y))));
+// d|x| = sign x (0 at 0, as torch)
+export const abs = (x: Tensor): Tensor => unary('abs', x, Math.abs, (g) => mul(g, sign(x)));
+export const sign = (x: Tensor): Tensor => unary('sign', x, Math.sign, null);
+
+/** Clamps into [min, max]; the gradient passes where min ≤ x ≤ max, as torch does. */
+export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
+  check(!(min > max), () => `clamp: min ${min} is greater than max ${max}`);
+  const y = new Tensor(mapUnary(x, x.dtype, (v) => (v < min ? min : v > max ? max : v)), [...x.shape]);
+  return record('clamp', y, [x], (g) => [mul(g, logicalAnd(ge(x, min), le(x, max)))]);
+}
+
+/** Converts the element type; gradients flow back in the source's float type. */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  const y = new Tensor(mapUnary(x, dtype, dtype === 'bool' ? (v) => (v !== 0 ? 1 : 0) : dtype === 'int32' ? Math.trunc : (v) => v), [...x.shape]);
+  return isFloat(x.dtype) && isFloat(dtype) ? record('cast', y, [x], (g) => [cast(g, x.dtype)]) : y;
+}
+
+// comparisons give bool tensors and no gradient
+export const eq = (a: Operand, b: Operand): Tensor => binary('eq', a, b, toBool, (x, y) => +(x === y), null);
+export const ne = (a: Operand, b: Operand): Tensor => binary('ne', a, b, toBool, (x, y) => +(x !== y), null);
+export const lt = (a: Operand, b: Operand): Tensor => binary('lt', a, b, toBool, (x, y) => +(x < y), null);
+export const le = (a: Operand, b: Operand): Tensor => binary('le', a, b, toBool, (x, y) => +(x <= y), null);
+export const gt = (a: Operand, b: Operand): Tensor => binary('gt', a, b, toBool, (x, y) => +(x > y), null);
+export const ge = (a: Operand, b: Operand): Tensor => binary('ge', a, b, toBool, (x, y) => +(x >= y), null);
+export const logicalAnd = (a: Tensor, b: Tensor): Tensor => binary('logicalAnd', a, b, toBool, (x, y) => +(x !== 0 && y !== 0), null);
+export const logicalNot = (a: Tensor): Tensor => new Tensor(mapUnary(a, 'bool', (v) => +(v === 0)), [...a.shape]);
+export const maximum = (a: Operand, b: Operand): Tensor => where(ge(a, b), a, b);
+export const minimum = (a: Operand, b: Operand): Tensor => where(le(a, b), a, b);
+
+/** cond ? a : b element-wise, all three broadcast together. */
+export function where(cond: Tensor, ao: Operand, bo: Operand): Tensor {
+  const a = ao instanceof Tensor ? ao : lift(ao, bo instanceof Tensor ? bo : full([], 0));
+  const b = lift(bo, a);
+  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);
+  const y = new Tensor(mapTernary(cond, a, b, shape, promote(a.dtype, b.dtype), (c, x, z) => (c !== 0 ? x : z)), shape);
+  return record('where', y, [a, b], (g) => [
+    a.requiresGrad ? sumTo(where(cond, g, 0), a.shape) : null,
+    b.requiresGrad ? sumTo(where(cond, 0, g), b.shape) : null,
+  ]);
+}

@@ -1,0 +1,67 @@
+// Index ops as torch defines them: gather and scatter_add are each other's backward; index_select and embedding
+// lookup are gather with a broadcast index.
+import { Tensor, zeros } from '../tensor.ts';
+import { allocate } from '../dtype.ts';
+import { record } from '../autograd.ts';
+import { check, fmt } from '../errors.ts';
+import { contiguousStrides, normAxis, stridedOffsets } from '../shape.ts';
+import { gather as contiguousCopy } from '../kernels.ts';
+import { expand, reshape } from './view.ts';
+
+/** For each element of `index`, the storage offset in `x` it addresses along `dim` (other coordinates kept). */
+function addressed(op: string, x: { shape: readonly number[]; strides: readonly number[]; offset: number },
+  dim: number, index: Tensor): Int32Array {
+  check(index.dtype === 'int32', () => `${op}: index must be int32, got ${index.dtype}`);
+  check(index.ndim === x.shape.length && index.shape.every((d, i) => i === dim || d <= x.shape[i]!),
+    () => `${op}: index of shape ${fmt(index.shape)} does not fit a tensor of shape ${fmt(x.shape)} along dim ${dim}`);
+  const base = stridedOffsets(index.shape, x.strides, x.offset); // x's offsets with coordinate dim = position in index
+  const ids = index.values();
+  const n = x.shape[dim]!;
+  const inner = index.shape.slice(dim + 1).reduce((a, d) => a * d, 1);
+  const len = index.shape[dim]!;
+  const stride = x.strides[dim]!;
+  for (let i = 0; i < base.length; i++) {
+    const id = ids[i]!;
+    check(id >= -n && id < n, () => `${op}: index ${id} is out of range for dim ${dim} of size ${n}`);
+    const at = Math.floor(i / inner) % len;
+    base[i] += ((id < 0 ? id + n : id) - at) * stride;
+  }
+  return base;
+}
+
+/** out[…, i, …] = x[…, index[…, i, …], …] along `dim`; out has index's shape. */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = normAxis('gather', dim, x.ndim);
+  const offs = addressed('gather', x, d, index);
+  const data = allocate(x.dtype, offs.length);
+  for (let i = 0; i < offs.length; i++) data[i] = x.data[offs[i]!]!;
+  const y = new Tensor(data, [...index.shape]);
+  return record('gather', y, [x], (g) => [scatterAdd(zeros(x.shape, g.dtype), d, index, g)]);
+}
+
+/** out = x with src[…, i, …] added at out[…, index[…, i, …], …] along `dim` (repeated indices accumulate). */
+export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const d = normAxis('scatterAdd', dim, x.ndim);
+  check(src.ndim === index.ndim && index.shape.every((s, i) => s <= src.shape[i]!),
+    () => `scatterAdd: index of shape ${fmt(index.shape)} is larger than src of shape ${fmt(src.shape)}`);
+  const out = new Tensor(contiguousCopy(x, x.dtype), [...x.shape]);
+  const offs = addressed('scatterAdd', { shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 }, d, index);
+  const from = stridedOffsets(index.shape, src.strides, src.offset);
+  for (let i = 0; i < offs.length; i++) out.data[offs[i]!] += src.data[from[i]!]!;
+  return record('scatterAdd', out, [x, src], (g) => [g, gather(g, d, index)]);
+}
+
+/** Rows (or slices along `dim`) of x picked by a 1-D int32 index, as torch.index_select. */
+export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = normAxis('indexSelect', dim, x.ndim);
+  check(index.ndim === 1, () => `indexSelect: index must be 1-D, got shape ${fmt(index.shape)}`);
+  const shape = x.shape.map((s, i) => (i === d ? index.shape[0]! : s));
+  const view = x.shape.map((_, i) => (i === d ? index.shape[0]! : 1));
+  return gather(x, d, expand(reshape(index, view), shape));
+}
+
+/** Embedding lookup: weight (V, C), ids of any shape → (…ids, C). */
+export function embedding(weight: Tensor, ids: Tensor): Tensor {
+  check(weight.ndim === 2, () => `embedding: weight must be (V, C), got ${fmt(weight.shape)}`);
+  return reshape(indexSelect(weight, 0, reshape(ids, [ids.size])), [...ids.shape, weight.shape[1]!]);
+}

@@ -1,0 +1,102 @@
+// Reductions over any set of axes, with keepdim as torch. The reduced axes are moved last in an offset table,
+// so each output element is one loop over a run of that table.
+import { Tensor } from '../tensor.ts';
+import { allocate, floatOf, type DType } from '../dtype.ts';
+import { record } from '../autograd.ts';
+import { normAxes, normAxis, numel, sameShape, stridedOffsets } from '../shape.ts';
+import { check, fmt } from '../errors.ts';
+import { div, eq, mul, sub } from './elementwise.ts';
+import { expand, reshape } from './view.ts';
+
+type Axes = number | readonly number[] | undefined;
+
+/** The shape with reduced axes set to 1 (keepdim) or removed. */
+function reducedShape(shape: readonly number[], axes: number[], keepdim: boolean): number[] {
+  return keepdim ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+}
+
+/** Folds each run of reduced elements with `fold(values, table, start, count)`. */
+function reduceWith(op: string, x: Tensor, axes: number[], dtype: DType,
+  fold: (v: Tensor['data'], table: Int32Array, start: number, count: number) => number): Float64Array | Tensor['data'] {
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const order = [...kept, ...axes];
+  const count = numel(axes.map((a) => x.shape[a]!));
+  check(count > 0 || op === 'sum', () => `${op}: cannot reduce over an empty axis of shape ${fmt(x.shape)}`);
+  const table = stridedOffsets(order.map((a) => x.shape[a]!), order.map((a) => x.strides[a]!), x.offset);
+  const n = numel(kept.map((a) => x.shape[a]!));
+  const out = allocate(dtype, n);
+  for (let i = 0; i < n; i++) out[i] = fold(x.data, table, i * count, count);
+  return out;
+}
+
+export function sum(x: Tensor, axes?: Axes, keepdim = false): Tensor {
+  const ax = normAxes('sum', axes, x.ndim);
+  const dtype = x.dtype === 'bool' ? 'int32' : x.dtype;
+  const data = reduceWith('sum', x, ax, dtype, (v, t, s, c) => {
+    let acc = 0;
+    for (let k = s; k < s + c; k++) acc += v[t[k]!]!;
+    return acc;
+  });
+  const y = new Tensor(data as Tensor['data'], reducedShape(x.shape, ax, keepdim));
+  // every input element got the output's gradient once
+  return record('sum', y, [x], (g) => [expand(reshape(g, reducedShape(x.shape, ax, true)), x.shape)]);
+}
+
+export function mean(x: Tensor, axes?: Axes, keepdim = false): Tensor {
+  const ax = normAxes('mean', axes, x.ndim);
+  const count = numel(ax.map((a) => x.shape[a]!));
+  return div(sum(x, ax, keepdim), count);
+}
+
+/** Sum of squared deviations over (n − correction), as torch.var. */
+export function variance(x: Tensor, axes?: Axes, keepdim = false, correction = 1): Tensor {
+  const ax = normAxes('var', axes, x.ndim);
+  const count = numel(ax.map((a) => x.shape[a]!));
+  const d = sub(x, mean(x, ax, true));
+  return div(sum(mul(d, d), ax, keepdim), Math.max(0, count - correction));
+}
+
+function extreme(op: 'max' | 'min', x: Tensor, axes: Axes, keepdim: boolean): Tensor {
+  const ax = normAxes(op, axes, x.ndim);
+  const better = op === 'max' ? (a: number, b: number) => a > b || Number.isNaN(a) : (a: number, b: number) => a < b || Number.isNaN(a);
+  const data = reduceWith(op, x, ax, x.dtype, (v, t, s, c) => {
+    let best = v[t[s]!]!;
+    for (let k = s + 1; k < s + c; k++) if (better(v[t[k]!]!, best)) best = v[t[k]!]!;
+    return best;
+  });
+  const y = new Tensor(data as Tensor['data'], reducedShape(x.shape, ax, keepdim));
+  // ties share the gradient evenly, as torch.amax does
+  return record(op, y, [x], (g) => {
+    const kd = reducedShape(x.shape, ax, true);
+    const mask = eq(x, reshape(y, kd)).to(floatOf(x.dtype));
+    return [mul(mask, div(reshape(g, kd), sum(mask, ax, true)))];
+  });
+}
+
+export const max = (x: Tensor, axes?: Axes, keepdim = false): Tensor => extreme('max', x, axes, keepdim);
+export const min = (x: Tensor, axes?: Axes, keepdim = false): Tensor => extreme('min', x, axes, keepdim);
+
+/** Index of the first largest value along `axis` (over the flattened tensor when axis is undefined), as int32. */
+export function argmax(x: Tensor, axis?: number, keepdim = false): Tensor {
+  const src = axis === undefined ? reshape(x, [x.size]) : x;
+  const ax = normAxis('argmax', axis ?? 0, src.ndim);
+  const data = reduceWith('argmax', src, [ax], 'int32', (v, t, s, c) => {
+    let best = 0;
+    for (let k = 1; k < c; k++) {
+      const cur = v[t[s + k]!]!;
+      const top = v[t[s + best]!]!;
+      if (cur > top || (Number.isNaN(cur) && !Number.isNaN(top))) best = k; // the first NaN wins, as torch
+    }
+    return best;
+  });
+  const shape = axis === undefined ? (keepdim ? x.shape.map(() => 1) : []) : reducedShape(x.shape, [ax], keepdim);
+  return new Tensor(data as Tensor['data'], shape);
+}
+
+/** Sums a broadcast gradient back to `shape` (leading dims and dims that were 1). */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  const axes = g.shape.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1));
+  return reshape(sum(g, axes, true), shape);
+}
