@@ -1,5 +1,6 @@
 import type { Tensor } from './tensor.ts';
 import { check, fmt } from './errors.ts';
+import { isFloat } from './dtype.ts';
 
 /** Turns the gradient of an op's output into gradients of its inputs (null where an input needs none). */
 export type BackwardFn = (grad: Tensor) => (Tensor | null)[];
@@ -78,8 +79,10 @@ export function runBackward(root: Tensor, grad: Tensor): void {
       const grads = fn.backward(g);
       fn.backward = null;
       fn.inputs.forEach((input, i) => {
-        const gi = grads[i];
-        if (gi === null || gi === undefined || !input.requiresGrad) return;
+        const raw = grads[i];
+        if (raw === null || raw === undefined || !input.requiresGrad) return;
+        // an op that promoted a float32 input to float64 hands back a float64 gradient; the input keeps its own dtype, as torch
+        const gi = isFloat(input.dtype) && raw.dtype !== input.dtype ? raw.to(input.dtype) : raw;
         check(gi.shape.length === input.shape.length && gi.shape.every((d, k) => d === input.shape[k]),
           () => `backward of ${fn.name}: gradient ${fmt(gi.shape)} for input ${i} of shape ${fmt(input.shape)}`);
         const prev = pending.get(input);

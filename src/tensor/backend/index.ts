@@ -1,8 +1,9 @@
 // Chooses the kernels: the native addon when it loads (or PIXELLLM_BACKEND=native demands it), the TypeScript
 // kernels when PIXELLLM_BACKEND=js or the addon is missing (then with one warning). float64 always runs in TypeScript.
-import type { FloatStorage } from '../dtype.ts';
+import type { DType, FloatStorage } from '../dtype.ts';
 import { TensorError } from '../errors.ts';
 import { jsGemm } from './js.ts';
+import * as jsRows from './rows.ts';
 import { loadError, loadNative, type NativeKernels } from './native.ts';
 
 export type BackendName = 'native' | 'js';
@@ -54,4 +55,11 @@ export function gemmBatched(transA: boolean, transB: boolean, M: number, N: numb
 function isProgression(offs: Int32Array, step: number): boolean {
   for (let i = 1; i < offs.length; i++) if (offs[i]! - offs[i - 1]! !== step) return false;
   return true;
+}
+
+/** The row-wise softmax and normalisation kernels for a dtype: native for float32 when the addon has them. */
+export type RowKernels = typeof jsRows;
+const nativeRows: RowKernels | null = null;
+export function rowKernels(dtype: DType): RowKernels {
+  return dtype === 'float32' && nativeRows !== null ? nativeRows : jsRows;
 }

@@ -7,6 +7,7 @@ import { check, fmt } from '../errors.ts';
 import { contiguousStrides, normAxis, stridedOffsets } from '../shape.ts';
 import { gather as contiguousCopy } from '../kernels.ts';
 import { expand, reshape } from './view.ts';
+import { pad } from './join.ts';
 
 /** For each element of `index`, the storage offset in `x` it addresses along `dim` (other coordinates kept). */
 function addressed(op: string, x: { shape: readonly number[]; strides: readonly number[]; offset: number },
@@ -48,7 +49,12 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   const offs = addressed('scatterAdd', { shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 }, d, index);
   const from = stridedOffsets(index.shape, src.strides, src.offset);
   for (let i = 0; i < offs.length; i++) out.data[offs[i]!] += src.data[from[i]!]!;
-  return record('scatterAdd', out, [x, src], (g) => [g, gather(g, d, index)]);
+  // src may be larger than index (as torch allows); its elements that no index reads get a zero gradient
+  const unread = index.shape.map((s, i) => src.shape[i]! - s).reverse().flatMap((extra) => [0, extra]); // pad's order
+  return record('scatterAdd', out, [x, src], (g) => {
+    const gs = gather(g, d, index);
+    return [g, unread.some((p) => p > 0) ? pad(gs, unread) : gs];
+  });
 }
 
 /** Rows (or slices along `dim`) of x picked by a 1-D int32 index, as torch.index_select. */

@@ -1,0 +1,60 @@
+// Element-wise, softmax and layer-norm costs at a transformer's activation size (4096 tokens × 768), forward and
+// backward, against PyTorch's CPU ops measured in the same run. Writes bench/results/ops.json.
+// Usage: npm run bench:ops [-- --reps N]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { backendName, exp, gelu, layerNorm, mul, noGrad, randn, setThreads, softmax, type Tensor } from '../src/tensor/index.ts';
+
+const reps = Number(process.argv[process.argv.indexOf('--reps') + 1] || 7);
+const root = new URL('..', import.meta.url).pathname;
+const x0 = randn([4096, 768], 0);
+const w = randn([768], 1);
+const b = randn([768], 2);
+
+const fwdBwd = (f: (x: Tensor) => Tensor) => () => {
+  const x = x0.detach().requireGrad();
+  f(x).sum().backward();
+};
+const cases: Record<string, () => void> = {
+  'add (bias)': () => noGrad(() => x0.add(b)),
+  exp: () => noGrad(() => exp(x0)),
+  'gelu erf fwd+bwd': fwdBwd((x) => gelu(x)),
+  'softmax fwd+bwd': fwdBwd((x) => mul(softmax(x, -1), w)),
+  'layer_norm fwd+bwd': fwdBwd((x) => layerNorm(x, w, b, 1e-6)),
+};
+
+function median(f: () => void): number {
+  f();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    f();
+    ts.push(performance.now() - t0);
+  }
+  return ts.sort((a, c) => a - c)[Math.floor(reps / 2)]!;
+}
+
+function peer(threads: number): Record<string, number> | null {
+  const run = spawnSync('/usr/bin/python3', [join(root, 'bench/peer_ops.py'), String(threads), String(reps)], { encoding: 'utf8' });
+  if (run.status !== 0) {
+    console.warn(`peer (PyTorch) unavailable: ${run.stderr.trim().split('\n').at(-1)}; install Debian's python3-torch`);
+    return null;
+  }
+  return JSON.parse(run.stdout);
+}
+
+const rows: { op: string; threads: number; ms: number; torch_ms: number | null; ratio: number | null }[] = [];
+console.log(`backend ${backendName}, (4096, 768) float32, median of ${reps}; ratio = torch time / our time (≥ 1: we are faster)`);
+for (const threads of [1, 2]) {
+  setThreads(threads);
+  const ours = Object.fromEntries(Object.entries(cases).map(([k, f]) => [k, median(f)]));
+  const theirs = peer(threads);
+  for (const [op, ms] of Object.entries(ours)) {
+    const t = theirs?.[op] ?? null;
+    rows.push({ op, threads, ms, torch_ms: t, ratio: t === null ? null : t / ms });
+    console.log(`${op.padEnd(22)} threads ${threads}  ours ${ms.toFixed(2).padStart(8)} ms  torch ${t === null ? '-' : t.toFixed(2).padStart(8)} ms  ratio ${t === null ? '-' : (t / ms).toFixed(2)}`);
+  }
+}
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+writeFileSync(join(root, 'bench/results/ops.json'), JSON.stringify({ backend: backendName, rows }, null, 2) + '\n');
