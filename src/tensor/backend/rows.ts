@@ -17,8 +17,8 @@ export function softmaxForward(x: FloatStorage, y: FloatStorage, rows: number, c
       if (!log) y[o + j] = e;
     }
     if (log) {
-      const shift = m + Math.log(s);
-      for (let j = 0; j < cols; j++) y[o + j] = x[o + j]! - shift;
+      const ls = Math.log(s);
+      for (let j = 0; j < cols; j++) y[o + j] = x[o + j]! - m - ls; // (x − m) first: exact for large logits
     } else {
       const inv = 1 / s;
       for (let j = 0; j < cols; j++) y[o + j] = y[o + j]! * inv;

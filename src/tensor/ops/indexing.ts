@@ -31,9 +31,12 @@ function addressed(op: string, x: { shape: readonly number[]; strides: readonly 
 }
 
 /** out[…, i, …] = x[…, index[…, i, …], …] along `dim`; out has index's shape. */
-export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  const d = normAxis('gather', dim, x.ndim);
-  const offs = addressed('gather', x, d, index);
+export const gather = (x: Tensor, dim: number, index: Tensor): Tensor => gatherAs('gather', x, dim, index);
+
+/** gather whose errors name `op`, the op the caller called (indexSelect, embedding). */
+function gatherAs(op: string, x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = normAxis(op, dim, x.ndim);
+  const offs = addressed(op, x, d, index);
   const data = allocate(x.dtype, offs.length);
   for (let i = 0; i < offs.length; i++) data[i] = x.data[offs[i]!]!;
   const y = new Tensor(data, [...index.shape]);
@@ -58,16 +61,18 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
 }
 
 /** Rows (or slices along `dim`) of x picked by a 1-D int32 index, as torch.index_select. */
-export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
-  const d = normAxis('indexSelect', dim, x.ndim);
-  check(index.ndim === 1, () => `indexSelect: index must be 1-D, got shape ${fmt(index.shape)}`);
+export const indexSelect = (x: Tensor, dim: number, index: Tensor): Tensor => selectAs('indexSelect', x, dim, index);
+
+function selectAs(op: string, x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = normAxis(op, dim, x.ndim);
+  check(index.ndim === 1, () => `${op}: index must be 1-D, got shape ${fmt(index.shape)}`);
   const shape = x.shape.map((s, i) => (i === d ? index.shape[0]! : s));
   const view = x.shape.map((_, i) => (i === d ? index.shape[0]! : 1));
-  return gather(x, d, expand(reshape(index, view), shape));
+  return gatherAs(op, x, d, expand(reshape(index, view), shape));
 }
 
 /** Embedding lookup: weight (V, C), ids of any shape → (…ids, C). */
 export function embedding(weight: Tensor, ids: Tensor): Tensor {
   check(weight.ndim === 2, () => `embedding: weight must be (V, C), got ${fmt(weight.shape)}`);
-  return reshape(indexSelect(weight, 0, reshape(ids, [ids.size])), [...ids.shape, weight.shape[1]!]);
+  return reshape(selectAs('embedding', weight, 0, reshape(ids, [ids.size])), [...ids.shape, weight.shape[1]!]);
 }

@@ -20,6 +20,9 @@ function layout(t: Tensor): { trans: boolean; ld: number } | null {
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   check(a.ndim >= 1 && b.ndim >= 1, () => `matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)}: both need at least 1 dim`);
+  // checked before vectors become matrices, so that the message names the shapes the caller passed
+  const [Ka, Kb] = [a.shape.at(-1)!, b.ndim === 1 ? b.shape[0]! : b.shape.at(-2)!];
+  check(Ka === Kb, () => `matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)}: inner dims ${Ka} and ${Kb} differ`);
   // vectors: a (K) is a row (1, K), b (K) a column (K, 1); the added dim is dropped again
   if (a.ndim === 1) return squeeze(matmul(unsqueeze(a, 0), b), b.ndim === 1 ? 0 : -2);
   if (b.ndim === 1) return squeeze(matmul(a, unsqueeze(b, 1)), -1);
@@ -33,7 +36,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 function product(a: Tensor, b: Tensor, M: number, K: number, N: number): Tensor {
-  const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batch = broadcastShapes(`matmul of ${fmt(a.shape)} and ${fmt(b.shape)}: batch dims`, a.shape.slice(0, -2), b.shape.slice(0, -2));
   const dtype = promote(a.dtype, b.dtype);
   const A = layout(a) === null || a.dtype !== dtype ? contiguous(a.to(dtype)) : a;
   const B = layout(b) === null || b.dtype !== dtype ? contiguous(b.to(dtype)) : b;
