@@ -4,9 +4,8 @@ import { Tensor } from '../tensor.ts';
 import { allocate, floatOf, type FloatStorage } from '../dtype.ts';
 import { record } from '../autograd.ts';
 import { normAxis } from '../shape.ts';
-import { mapUnary } from '../kernels.ts';
 import { erf as erfScalar } from '../math.ts';
-import { mul, sigmoid } from '../ops/elementwise.ts';
+import { mul, sigmoid, unaryValues } from '../ops/elementwise.ts';
 import { contiguous, transpose } from '../ops/view.ts';
 import { rowKernels } from '../backend/index.ts';
 
@@ -43,10 +42,11 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** GELU: x·Φ(x) = ½x(1 + erf(x/√2)), or with approximate 'tanh' ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
-  const dtype = floatOf(x.dtype);
   const tanhForm = approximate === 'tanh';
-  const y = new Tensor(mapUnary(x, dtype, tanhForm ? geluTanh : geluErf), [...x.shape]);
-  return record('gelu', y, [x], (g) => [mul(g, new Tensor(mapUnary(x, dtype, tanhForm ? dGeluTanh : dGeluErf), [...x.shape]))]);
+  const y = new Tensor(unaryValues(x, tanhForm ? geluTanh : geluErf, tanhForm ? 'geluTanh' : 'geluErf'), [...x.shape]);
+  return record('gelu', y, [x], (g) => [
+    mul(g, new Tensor(unaryValues(x, tanhForm ? dGeluTanh : dGeluErf, tanhForm ? 'geluTanhGrad' : 'geluErfGrad'), [...x.shape])),
+  ]);
 }
 
 const geluErf = (v: number): number => 0.5 * v * (1 + erfScalar(v * Math.SQRT1_2));

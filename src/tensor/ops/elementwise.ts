@@ -3,7 +3,10 @@
 import { Tensor, full } from '../tensor.ts';
 import { floatOf, isFloat, promote, type DType } from '../dtype.ts';
 import { record } from '../autograd.ts';
-import { broadcastShapes } from '../shape.ts';
+import { broadcastShapes, numel, sameShape } from '../shape.ts';
+import type { Storage } from '../dtype.ts';
+import { binaryF32, unaryF32, type BMode } from '../backend/index.ts';
+import type { BinaryOp, UnaryOp } from '../backend/elementwise_native.ts';
 import { mapBinary, mapTernary, mapUnary } from '../kernels.ts';
 import { check } from '../errors.ts';
 import { erf as erfScalar } from '../math.ts';
@@ -18,19 +21,30 @@ function lift(o: Operand, like: Tensor): Tensor {
   return full([], o, dtype);
 }
 
-function unary(name: string, x: Tensor, f: (v: number) => number, grad: ((g: Tensor, y: Tensor) => Tensor) | null): Tensor {
-  const y = new Tensor(mapUnary(x, floatOf(x.dtype), f), [...x.shape]);
+function unary(name: string, x: Tensor, f: (v: number) => number, grad: ((g: Tensor, y: Tensor) => Tensor) | null,
+  kernel?: UnaryOp): Tensor {
+  const y = new Tensor(unaryValues(x, f, kernel), [...x.shape]);
   return grad === null ? y : record(name, y, [x], (g) => [grad(g, y)]);
+}
+
+/** f over x's elements, on the addon's vector kernel when x is contiguous float32 and it has one. */
+export function unaryValues(x: Tensor, f: (v: number) => number, kernel?: UnaryOp): Storage {
+  if (kernel !== undefined && x.dtype === 'float32' && x.isContiguous) {
+    const out = new Float32Array(x.size);
+    if (unaryF32(kernel, x.data as Float32Array, x.offset, out, x.size)) return out;
+  }
+  return mapUnary(x, floatOf(x.dtype), f);
 }
 
 type BinaryGrad = (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null];
 
 function binary(name: string, ao: Operand, bo: Operand, dtype: (a: DType, b: DType) => DType,
-  f: (x: number, y: number) => number, grad: BinaryGrad | null): Tensor {
+  f: (x: number, y: number) => number, grad: BinaryGrad | null, kernel?: BinaryOp): Tensor {
   const a = ao instanceof Tensor ? ao : lift(ao, bo as Tensor);
   const b = lift(bo, a);
   const shape = broadcastShapes(name, a.shape, b.shape);
-  const y = new Tensor(mapBinary(a, b, shape, dtype(a.dtype, b.dtype), f), shape);
+  const outType = dtype(a.dtype, b.dtype);
+  const y = new Tensor(kernel !== undefined && nativeBinary(kernel, a, b, shape, outType) || mapBinary(a, b, shape, outType, f), shape);
   if (grad === null) return y;
   return record(name, y, [a, b], (g) => {
     const [ga, gb] = grad(g, a, b, y);
@@ -38,22 +52,54 @@ function binary(name: string, ao: Operand, bo: Operand, dtype: (a: DType, b: DTy
   });
 }
 
+/** The addon's result for the float32 layouts it covers (the big operand contiguous, the other broadcast simply), else null. */
+function nativeBinary(op: BinaryOp, a: Tensor, b: Tensor, shape: number[], outType: DType): Storage | null {
+  if (outType !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32' || !a.isContiguous || !b.isContiguous) return null;
+  const n = numel(shape);
+  if (n === 0) return null;
+  const swap = !sameShape(a.shape, shape);
+  const [big, small] = swap ? [b, a] : [a, b];
+  if (!sameShape(big.shape, shape)) return null;
+  const layout = broadcastLayout(small.shape, shape);
+  if (layout === null) return null;
+  const out = new Float32Array(n);
+  const rows = layout === 'row' ? n / small.size : layout === 'column' ? small.size : 1; // (rows, cols) view of the output
+  const ok = binaryF32(op, big.data as Float32Array, big.offset, small.data as Float32Array, small.offset, out,
+    rows, n / rows, layout, swap);
+  return ok ? out : null;
+}
+
+/**
+ * How a contiguous operand of `small` shape repeats over `shape`: the same shape, a scalar, one trailing block repeated
+ * for every row (a bias), or one value per leading block (its non-1 dims a prefix); null for anything else.
+ */
+function broadcastLayout(small: readonly number[], shape: readonly number[]): BMode | null {
+  const padded = [...new Array<number>(shape.length - small.length).fill(1), ...small];
+  if (sameShape(padded, shape)) return 'same';
+  if (numel(small) === 1) return 'scalar';
+  const suffixMatches = (k: number) => padded.every((d, i) => (i < k ? d === 1 : d === shape[i]));
+  const prefixMatches = (k: number) => padded.every((d, i) => (i < k ? d === shape[i] : d === 1));
+  for (let k = 0; k <= shape.length; k++) if (suffixMatches(k)) return 'row';
+  for (let k = 0; k <= shape.length; k++) if (prefixMatches(k)) return 'column';
+  return null;
+}
+
 const keep = promote;
 const toFloat = (a: DType, b: DType): DType => floatOf(promote(a, b));
 const toBool = (): DType => 'bool';
 
 export const add = (a: Operand, b: Operand): Tensor =>
-  binary('add', a, b, keep, (x, y) => x + y, (g) => [g, g]);
+  binary('add', a, b, keep, (x, y) => x + y, (g) => [g, g], 'add');
 
 export const sub = (a: Operand, b: Operand): Tensor =>
-  binary('sub', a, b, keep, (x, y) => x - y, (g) => [g, neg(g)]);
+  binary('sub', a, b, keep, (x, y) => x - y, (g) => [g, neg(g)], 'sub');
 
 export const mul = (a: Operand, b: Operand): Tensor =>
-  binary('mul', a, b, keep, (x, y) => x * y, (g, x, y) => [mul(g, y), mul(g, x)]);
+  binary('mul', a, b, keep, (x, y) => x * y, (g, x, y) => [mul(g, y), mul(g, x)], 'mul');
 
 // d(a/b) = g/b, −g·a/b² = −g·y/b
 export const div = (a: Operand, b: Operand): Tensor =>
-  binary('div', a, b, toFloat, (x, y) => x / y, (g, _x, y, q) => [div(g, y), neg(div(mul(g, q), y))]);
+  binary('div', a, b, toFloat, (x, y) => x / y, (g, _x, y, q) => [div(g, y), neg(div(mul(g, q), y))], 'div');
 
 /** a^b; d/da = b·a^(b−1), d/db = a^b·ln a. */
 export function pow(a: Tensor, b: Operand): Tensor {
@@ -65,23 +111,23 @@ export function pow(a: Tensor, b: Operand): Tensor {
     (g, x, y, out) => [mul(g, mul(y, pow(x, sub(y, 1)))), y.requiresGrad ? mul(g, mul(out, log(x))) : null]);
 }
 
-export const neg = (x: Tensor): Tensor => unary('neg', x, (v) => -v, (g) => neg(g));
-export const exp = (x: Tensor): Tensor => unary('exp', x, Math.exp, (g, y) => mul(g, y));
-export const log = (x: Tensor): Tensor => unary('log', x, Math.log, (g) => div(g, x));
+export const neg = (x: Tensor): Tensor => unary('neg', x, (v) => -v, (g) => neg(g), 'neg');
+export const exp = (x: Tensor): Tensor => unary('exp', x, Math.exp, (g, y) => mul(g, y), 'exp');
+export const log = (x: Tensor): Tensor => unary('log', x, Math.log, (g) => div(g, x), 'log');
 // d√x = 1/(2√x)
-export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, Math.sqrt, (g, y) => div(g, mul(y, 2)));
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, Math.sqrt, (g, y) => div(g, mul(y, 2)), 'sqrt');
 // d x^(−1/2) = −½ x^(−3/2) = −½ y³
-export const rsqrt = (x: Tensor): Tensor => unary('rsqrt', x, (v) => 1 / Math.sqrt(v), (g, y) => mul(g, mul(pow(y, 3), -0.5)));
+export const rsqrt = (x: Tensor): Tensor => unary('rsqrt', x, (v) => 1 / Math.sqrt(v), (g, y) => mul(g, mul(pow(y, 3), -0.5)), 'rsqrt');
 // d tanh = 1 − y²
-export const tanh = (x: Tensor): Tensor => unary('tanh', x, Math.tanh, (g, y) => mul(g, sub(1, mul(y, y))));
+export const tanh = (x: Tensor): Tensor => unary('tanh', x, Math.tanh, (g, y) => mul(g, sub(1, mul(y, y))), 'tanh');
 // d erf = 2/√π · e^(−x²)
 export const erf = (x: Tensor): Tensor =>
-  unary('erf', x, erfScalar, (g) => mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))));
+  unary('erf', x, erfScalar, (g) => mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))), 'erf');
 // dσ = σ(1 − σ)
 export const sigmoid = (x: Tensor): Tensor =>
-  unary('sigmoid', x, (v) => 1 / (1 + Math.exp(-v)), (g, y) => mul(g, mul(y, sub(1, y))));
+  unary('sigmoid', x, (v) => 1 / (1 + Math.exp(-v)), (g, y) => mul(g, mul(y, sub(1, y))), 'sigmoid');
 // d|x| = sign x (0 at 0, as torch)
-export const abs = (x: Tensor): Tensor => unary('abs', x, Math.abs, (g) => mul(g, sign(x)));
+export const abs = (x: Tensor): Tensor => unary('abs', x, Math.abs, (g) => mul(g, sign(x)), 'abs');
 export const sign = (x: Tensor): Tensor => unary('sign', x, Math.sign, null);
 
 /** Clamps into [min, max]; the gradient passes where min ≤ x ≤ max, as torch does. */
