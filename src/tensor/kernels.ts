@@ -1,6 +1,6 @@
 // Element-wise loops over strided operands. Contiguous operands take a straight loop; the others read through
 // a table of storage offsets (stridedOffsets), so every kernel stays one plain loop either way.
-import { allocate, type DType, type Storage } from './dtype.ts';
+import { allocate, dtypeOf, type DType, type Storage } from './dtype.ts';
 import { broadcastStrides, numel, stridedOffsets } from './shape.ts';
 
 /** A strided view of storage: what the kernels need to know of a tensor. */
@@ -78,16 +78,13 @@ export function copyInto(dst: View, src: View): void {
 }
 
 /** A contiguous copy of a view in the given dtype. */
-export function gather(x: View, dtype: DType): Storage {
+export function copyValues(x: View, dtype: DType): Storage {
   const n = numel(x.shape);
   const ix = offsetsAs(x, x.shape);
-  if (ix === null && dtype === storageDtype(x.data)) return x.data.slice(x.offset, x.offset + n);
+  if (ix === null && dtype === dtypeOf(x.data)) return x.data.slice(x.offset, x.offset + n);
   const out = allocate(dtype, n);
   if (ix === null) out.set(x.data.subarray(x.offset, x.offset + n));
   else for (let i = 0; i < n; i++) out[i] = x.data[ix[i]!]!;
   return out;
 }
 
-function storageDtype(d: Storage): DType {
-  return d instanceof Float32Array ? 'float32' : d instanceof Float64Array ? 'float64' : d instanceof Int32Array ? 'int32' : 'bool';
-}

@@ -3,7 +3,7 @@
 import { allocate, dtypeOf, type DType, type Storage } from './dtype.ts';
 import { check, fmt } from './errors.ts';
 import { contiguousStrides, numel } from './shape.ts';
-import { gather } from './kernels.ts';
+import { copyValues } from './kernels.ts';
 import { runBackward, type GradFn } from './autograd.ts';
 import * as ew from './ops/elementwise.ts';
 import * as red from './ops/reduce.ts';
@@ -58,7 +58,7 @@ export class Tensor {
 
   /** Elements in row-major order as a contiguous typed array (a copy when this is a view). */
   values(): Storage {
-    return this.isContiguous ? this.data.subarray(this.offset, this.offset + this.size) : gather(this, this.dtype);
+    return this.isContiguous ? this.data.subarray(this.offset, this.offset + this.size) : copyValues(this, this.dtype);
   }
 
   toArray(): number[] {

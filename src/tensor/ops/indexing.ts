@@ -5,7 +5,7 @@ import { allocate } from '../dtype.ts';
 import { record } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
 import { contiguousStrides, normAxis, stridedOffsets } from '../shape.ts';
-import { gather as contiguousCopy } from '../kernels.ts';
+import { copyValues } from '../kernels.ts';
 import { expand, reshape } from './view.ts';
 import { pad } from './join.ts';
 
@@ -48,7 +48,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   const d = normAxis('scatterAdd', dim, x.ndim);
   check(src.ndim === index.ndim && index.shape.every((s, i) => s <= src.shape[i]!),
     () => `scatterAdd: index of shape ${fmt(index.shape)} is larger than src of shape ${fmt(src.shape)}`);
-  const out = new Tensor(contiguousCopy(x, x.dtype), [...x.shape]);
+  const out = new Tensor(copyValues(x, x.dtype), [...x.shape]);
   const offs = addressed('scatterAdd', { shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 }, d, index);
   const from = stridedOffsets(index.shape, src.strides, src.offset);
   for (let i = 0; i < offs.length; i++) out.data[offs[i]!] += src.data[from[i]!]!;

@@ -3,7 +3,7 @@ import { Tensor, zeros } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
 import { contiguousStrides, normAxis, numel } from '../shape.ts';
-import { copyInto, gather } from '../kernels.ts';
+import { copyInto, copyValues } from '../kernels.ts';
 import { sumTo } from './reduce.ts';
 
 function view(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
@@ -17,7 +17,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = free < 0 ? [...shape] : shape.map((d, i) => (i === free ? x.size / known : d));
   check(target.every((d) => Number.isInteger(d) && d >= 0) && numel(target) === x.size,
     () => `reshape: cannot view a tensor of shape ${fmt(x.shape)} (${x.size} elements) as ${fmt(shape)}`);
-  const src = x.isContiguous ? x : new Tensor(gather(x, x.dtype), x.shape);
+  const src = x.isContiguous ? x : new Tensor(copyValues(x, x.dtype), x.shape);
   const y = view(src, target, contiguousStrides(target), src.offset);
   return record('reshape', y, [x], (g) => [reshape(g, x.shape)]);
 }
@@ -110,6 +110,6 @@ export function contiguous(x: Tensor): Tensor {
 
 /** A contiguous copy that owns its storage. */
 export function clone(x: Tensor): Tensor {
-  const y = new Tensor(gather(x, x.dtype), [...x.shape]);
+  const y = new Tensor(copyValues(x, x.dtype), [...x.shape]);
   return record('clone', y, [x], (g) => [g]);
 }

@@ -1,0 +1,50 @@
+// Loader for the C++ addon (native/, built by scripts/build-addon.mjs into build/Release/pixelllm_native.node).
+// The tensor library falls back to its TypeScript kernels when loadNative() returns null.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export interface NativeKernels {
+  /** C = alpha·op(A)·op(B) + beta·C on row-major float32 storage; op(A) is M×K, op(B) is K×N. */
+  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+        A: Float32Array, offA: number, lda: number, B: Float32Array, offB: number, ldb: number,
+        beta: number, C: Float32Array, offC: number, ldc: number): void;
+  /** batch GEMMs; the i-th uses offsets offA + i·strideA, offB + i·strideB, offC + i·strideC. */
+  sgemmStridedBatched(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+        A: Float32Array, offA: number, lda: number, strideA: number,
+        B: Float32Array, offB: number, ldb: number, strideB: number,
+        beta: number, C: Float32Array, offC: number, ldc: number, strideC: number, batch: number): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  /** which micro-kernel runs: "avx512" | "avx2" | "scalar" */
+  kernel(): string;
+}
+
+/** Why the addon could not be loaded (null when it loaded, or before the first loadNative()). */
+export let loadError: string | null = null;
+
+// This file is <repo>/src/tensor/backend/native.ts, so the repository root is three levels up.
+const addonPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../build/Release/pixelllm_native.node');
+
+let cached: NativeKernels | null | undefined;
+
+/** The addon, or null when it is not built / cannot load (the reason is in loadError). */
+export function loadNative(): NativeKernels | null {
+  if (cached !== undefined) return cached;
+  try {
+    const require = createRequire(import.meta.url);
+    const mod = require(addonPath) as Partial<NativeKernels>;
+    for (const fn of ['sgemm', 'sgemmStridedBatched', 'setThreads', 'getThreads', 'kernel'] as const) {
+      if (typeof mod[fn] !== 'function') throw new Error(`export '${fn}' is missing (stale build? run npm install)`);
+    }
+    cached = mod as NativeKernels;
+    loadError = null;
+  } catch (err) {
+    cached = null;
+    const e = err as NodeJS.ErrnoException;
+    loadError = e.code === 'MODULE_NOT_FOUND'
+      ? `native addon not built: ${addonPath} is missing (run npm install; a C++17 compiler is needed)`
+      : `native addon failed to load from ${addonPath}: ${e.message}`;
+  }
+  return cached;
+}
