@@ -3,8 +3,9 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import type { NativeElementwise } from './elementwise_native.ts';
 
-export interface NativeKernels {
+export interface NativeKernels extends NativeElementwise {
   /** C = alpha·op(A)·op(B) + beta·C on row-major float32 storage; op(A) is M×K, op(B) is K×N. */
   sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
         A: Float32Array, offA: number, lda: number, B: Float32Array, offB: number, ldb: number,
@@ -18,6 +19,8 @@ export interface NativeKernels {
   getThreads(): number;
   /** which micro-kernel runs: "avx512" | "avx2" | "scalar" */
   kernel(): string;
+  /** which element-wise kernels run: "avx2" | "scalar" */
+  elementwiseKernel(): string;
 }
 
 /** Why the addon could not be loaded (null when it loaded, or before the first loadNative()). */
@@ -34,7 +37,8 @@ export function loadNative(): NativeKernels | null {
   try {
     const require = createRequire(import.meta.url);
     const mod = require(addonPath) as Partial<NativeKernels>;
-    for (const fn of ['sgemm', 'sgemmStridedBatched', 'setThreads', 'getThreads', 'kernel'] as const) {
+    for (const fn of ['sgemm', 'sgemmStridedBatched', 'setThreads', 'getThreads', 'kernel', 'elementwiseKernel',
+      'unaryF32', 'binaryF32', 'softmaxForward', 'softmaxBackward', 'normForward', 'normBackward'] as const) {
       if (typeof mod[fn] !== 'function') throw new Error(`export '${fn}' is missing (stale build? run npm install)`);
     }
     cached = mod as NativeKernels;
