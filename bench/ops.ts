@@ -6,7 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendName, exp, gelu, layerNorm, mul, noGrad, randn, setThreads, softmax, type Tensor } from '../src/tensor/index.ts';
 
-const reps = Number(process.argv[process.argv.indexOf('--reps') + 1] || 7);
+const repsAt = process.argv.indexOf('--reps');
+const reps = repsAt >= 0 ? Number(process.argv[repsAt + 1]) : 7;
 const root = new URL('..', import.meta.url).pathname;
 const x0 = randn([4096, 768], 0);
 const w = randn([768], 1);

@@ -1,7 +1,7 @@
 // Element-wise loops over strided operands. Contiguous operands take a straight loop; the others read through
 // a table of storage offsets (stridedOffsets), so every kernel stays one plain loop either way.
 import { allocate, dtypeOf, type DType, type Storage } from './dtype.ts';
-import { broadcastStrides, numel, stridedOffsets } from './shape.ts';
+import { broadcastStrides, isContiguousLayout, numel, repeatLayout, stridedOffsets } from './shape.ts';
 
 /** A strided view of storage: what the kernels need to know of a tensor. */
 export interface View {
@@ -77,14 +77,33 @@ export function copyInto(dst: View, src: View): void {
   else for (let i = 0; i < n; i++) D[id[i]!] = S[is[i]!]!;
 }
 
-/** A contiguous copy of a view in the given dtype. */
-export function copyValues(x: View, dtype: DType): Storage {
-  const n = numel(x.shape);
-  const ix = offsetsAs(x, x.shape);
-  if (ix === null && dtype === dtypeOf(x.data)) return x.data.slice(x.offset, x.offset + n);
-  const out = allocate(dtype, n);
-  if (ix === null) out.set(x.data.subarray(x.offset, x.offset + n));
-  else for (let i = 0; i < n; i++) out[i] = x.data[ix[i]!]!;
-  return out;
+/** The view with every broadcast (stride-0) dim shrunk to 1: the smallest block of values it repeats. */
+export function compact(v: View): View {
+  if (!v.shape.some((d, i) => d !== 1 && v.strides[i] === 0)) return v;
+  const shape = v.shape.map((d, i) => (v.strides[i] === 0 ? 1 : d));
+  return { data: v.data, shape, strides: v.strides, offset: v.offset, isContiguous: isContiguousLayout(shape, v.strides) };
 }
 
+/** A contiguous copy of a view in the given dtype; broadcast views of contiguous blocks copy by block. */
+export function copyValues(x: View, dtype: DType): Storage {
+  const n = numel(x.shape);
+  if (x.isContiguous && dtype === dtypeOf(x.data)) return x.data.slice(x.offset, x.offset + n);
+  const out = allocate(dtype, n);
+  if (x.isContiguous) {
+    out.set(x.data.subarray(x.offset, x.offset + n));
+    return out;
+  }
+  const c = compact(x);
+  const layout = c.isContiguous ? repeatLayout(c.shape, x.shape) : null;
+  const block = c.data.subarray(c.offset, c.offset + numel(c.shape));
+  if (layout === 'scalar') out.fill(block[0]!);
+  else if (layout === 'row') for (let at = 0; at < n; at += block.length) out.set(block, at);
+  else if (layout === 'column') {
+    const run = n / block.length;
+    for (let i = 0; i < block.length; i++) out.fill(block[i]!, i * run, (i + 1) * run);
+  } else {
+    const ix = stridedOffsets(x.shape, x.strides, x.offset);
+    for (let i = 0; i < n; i++) out[i] = x.data[ix[i]!]!;
+  }
+  return out;
+}

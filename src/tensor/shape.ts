@@ -82,3 +82,23 @@ export function stridedOffsets(shape: readonly number[], strides: readonly numbe
   }
   return out;
 }
+
+/** Whether strides are row-major for the shape (size-1 dims may have any stride). */
+export function isContiguousLayout(shape: readonly number[], strides: readonly number[]): boolean {
+  const want = contiguousStrides(shape);
+  return shape.every((d, i) => d === 1 || strides[i] === want[i]);
+}
+
+/**
+ * How a contiguous operand of shape `small` repeats to fill `shape`: 'same' (no repeat), 'scalar', 'row' (one
+ * trailing block repeated, as a bias), 'column' (each value repeated over a trailing block); null otherwise.
+ */
+export function repeatLayout(small: readonly number[], shape: readonly number[]): 'same' | 'scalar' | 'row' | 'column' | null {
+  if (small.length > shape.length) return null;
+  const padded = [...new Array<number>(shape.length - small.length).fill(1), ...small];
+  if (sameShape(padded, shape)) return 'same';
+  if (numel(small) === 1) return 'scalar';
+  for (let k = 0; k <= shape.length; k++) if (padded.every((d, i) => (i < k ? d === 1 : d === shape[i]))) return 'row';
+  for (let k = 0; k <= shape.length; k++) if (padded.every((d, i) => (i < k ? d === shape[i] : d === 1))) return 'column';
+  return null;
+}

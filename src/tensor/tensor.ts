@@ -2,7 +2,7 @@
 // the methods here are sugar over them so that model code reads like the reference (x.matmul(w).add(b)).
 import { allocate, dtypeOf, type DType, type Storage } from './dtype.ts';
 import { check, fmt } from './errors.ts';
-import { contiguousStrides, numel } from './shape.ts';
+import { contiguousStrides, isContiguousLayout, numel } from './shape.ts';
 import { copyValues } from './kernels.ts';
 import { runBackward, type GradFn } from './autograd.ts';
 import * as ew from './ops/elementwise.ts';
@@ -32,8 +32,7 @@ export class Tensor {
   ) {
     this.dtype = dtypeOf(data);
     this.size = numel(shape);
-    const want = contiguousStrides(shape);
-    this.isContiguous = shape.every((d, i) => d === 1 || strides[i] === want[i]);
+    this.isContiguous = isContiguousLayout(shape, strides);
   }
 
   get ndim(): number {

@@ -3,11 +3,12 @@
 import { Tensor, full } from '../tensor.ts';
 import { floatOf, isFloat, promote, type DType } from '../dtype.ts';
 import { record } from '../autograd.ts';
-import { broadcastShapes, numel, sameShape } from '../shape.ts';
+import { broadcastShapes, numel, repeatLayout, sameShape } from '../shape.ts';
 import type { Storage } from '../dtype.ts';
-import { binaryF32, unaryF32, type BMode } from '../backend/index.ts';
+import { binaryF32, unaryF32 } from '../backend/index.ts';
 import type { BinaryOp, UnaryOp } from '../backend/elementwise_native.ts';
-import { mapBinary, mapTernary, mapUnary } from '../kernels.ts';
+import { compact, copyValues, mapBinary, mapTernary, mapUnary, type View } from '../kernels.ts';
+import { expand } from './view.ts';
 import { check } from '../errors.ts';
 import { erf as erfScalar } from '../math.ts';
 import { sumTo } from './reduce.ts';
@@ -36,7 +37,9 @@ export function unaryValues(x: Tensor, f: (v: number) => number, kernel?: UnaryO
   return mapUnary(x, floatOf(x.dtype), f);
 }
 
-type BinaryGrad = (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null];
+/** The gradient rule for each operand; a rule runs only when its operand needs a gradient. */
+type PartialGrad = (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => Tensor;
+type BinaryGrad = [PartialGrad, PartialGrad];
 
 function binary(name: string, ao: Operand, bo: Operand, dtype: (a: DType, b: DType) => DType,
   f: (x: number, y: number) => number, grad: BinaryGrad | null, kernel?: BinaryOp): Tensor {
@@ -46,42 +49,43 @@ function binary(name: string, ao: Operand, bo: Operand, dtype: (a: DType, b: DTy
   const outType = dtype(a.dtype, b.dtype);
   const y = new Tensor(kernel !== undefined && nativeBinary(kernel, a, b, shape, outType) || mapBinary(a, b, shape, outType, f), shape);
   if (grad === null) return y;
-  return record(name, y, [a, b], (g) => {
-    const [ga, gb] = grad(g, a, b, y);
-    return [ga && sumTo(ga, a.shape), gb && sumTo(gb, b.shape)];
-  });
+  return record(name, y, [a, b], (g) => [
+    a.requiresGrad ? sumTo(grad[0](g, a, b, y), a.shape) : null,
+    b.requiresGrad ? sumTo(grad[1](g, a, b, y), b.shape) : null,
+  ]);
 }
 
-/** The addon's result for the float32 layouts it covers (the big operand contiguous, the other broadcast simply), else null. */
+/**
+ * The addon's result for the float32 layouts it covers: one operand spans the output contiguously, the other is
+ * the same, a scalar, a repeated trailing block or one value per leading block (after shrinking broadcast dims);
+ * null for anything else.
+ */
 function nativeBinary(op: BinaryOp, a: Tensor, b: Tensor, shape: number[], outType: DType): Storage | null {
-  if (outType !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32' || !a.isContiguous || !b.isContiguous) return null;
   const n = numel(shape);
-  if (n === 0) return null;
-  const swap = !sameShape(a.shape, shape);
-  const [big, small] = swap ? [b, a] : [a, b];
-  if (!sameShape(big.shape, shape)) return null;
-  const layout = broadcastLayout(small.shape, shape);
+  if (outType !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32' || n === 0) return null;
+  let A: View = compact(a);
+  let B: View = compact(b);
+  // neither spans the output (a broadcast gradient times a bias, say): spell out the larger one, a block copy
+  if (!sameShape(A.shape, shape) && !sameShape(B.shape, shape)) {
+    if (numel(A.shape) >= numel(B.shape)) A = spanning(a, shape);
+    else B = spanning(b, shape);
+  }
+  const swap = !sameShape(A.shape, shape);
+  const [big, small] = swap ? [B, A] : [A, B];
+  if (!big.isContiguous || !small.isContiguous) return null;
+  const layout = repeatLayout(small.shape, shape);
   if (layout === null) return null;
   const out = new Float32Array(n);
-  const rows = layout === 'row' ? n / small.size : layout === 'column' ? small.size : 1; // (rows, cols) view of the output
+  const count = numel(small.shape);
+  const rows = layout === 'row' ? n / count : layout === 'column' ? count : 1; // (rows, cols) view of the output
   const ok = binaryF32(op, big.data as Float32Array, big.offset, small.data as Float32Array, small.offset, out,
     rows, n / rows, layout, swap);
   return ok ? out : null;
 }
 
-/**
- * How a contiguous operand of `small` shape repeats over `shape`: the same shape, a scalar, one trailing block repeated
- * for every row (a bias), or one value per leading block (its non-1 dims a prefix); null for anything else.
- */
-function broadcastLayout(small: readonly number[], shape: readonly number[]): BMode | null {
-  const padded = [...new Array<number>(shape.length - small.length).fill(1), ...small];
-  if (sameShape(padded, shape)) return 'same';
-  if (numel(small) === 1) return 'scalar';
-  const suffixMatches = (k: number) => padded.every((d, i) => (i < k ? d === 1 : d === shape[i]));
-  const prefixMatches = (k: number) => padded.every((d, i) => (i < k ? d === shape[i] : d === 1));
-  for (let k = 0; k <= shape.length; k++) if (suffixMatches(k)) return 'row';
-  for (let k = 0; k <= shape.length; k++) if (prefixMatches(k)) return 'column';
-  return null;
+/** t broadcast to `shape` as contiguous values. */
+function spanning(t: Tensor, shape: number[]): View {
+  return new Tensor(copyValues(expand(t, shape), t.dtype), shape);
 }
 
 const keep = promote;
@@ -89,17 +93,17 @@ const toFloat = (a: DType, b: DType): DType => floatOf(promote(a, b));
 const toBool = (): DType => 'bool';
 
 export const add = (a: Operand, b: Operand): Tensor =>
-  binary('add', a, b, keep, (x, y) => x + y, (g) => [g, g], 'add');
+  binary('add', a, b, keep, (x, y) => x + y, [(g) => g, (g) => g], 'add');
 
 export const sub = (a: Operand, b: Operand): Tensor =>
-  binary('sub', a, b, keep, (x, y) => x - y, (g) => [g, neg(g)], 'sub');
+  binary('sub', a, b, keep, (x, y) => x - y, [(g) => g, (g) => neg(g)], 'sub');
 
 export const mul = (a: Operand, b: Operand): Tensor =>
-  binary('mul', a, b, keep, (x, y) => x * y, (g, x, y) => [mul(g, y), mul(g, x)], 'mul');
+  binary('mul', a, b, keep, (x, y) => x * y, [(g, _x, y) => mul(g, y), (g, x) => mul(g, x)], 'mul');
 
 // d(a/b) = g/b, −g·a/b² = −g·y/b
 export const div = (a: Operand, b: Operand): Tensor =>
-  binary('div', a, b, toFloat, (x, y) => x / y, (g, _x, y, q) => [div(g, y), neg(div(mul(g, q), y))], 'div');
+  binary('div', a, b, toFloat, (x, y) => x / y, [(g, _x, y) => div(g, y), (g, _x, y, q) => neg(div(mul(g, q), y))], 'div');
 
 /** a^b; d/da = b·a^(b−1), d/db = a^b·ln a. */
 export function pow(a: Tensor, b: Operand): Tensor {
@@ -108,7 +112,7 @@ export function pow(a: Tensor, b: Operand): Tensor {
     return unary('pow', a, (x) => x ** p, (g) => mul(g, mul(pow(a, p - 1), p)));
   }
   return binary('pow', a, b, toFloat, (x, y) => x ** y,
-    (g, x, y, out) => [mul(g, mul(y, pow(x, sub(y, 1)))), y.requiresGrad ? mul(g, mul(out, log(x))) : null]);
+    [(g, x, y) => mul(g, mul(y, pow(x, sub(y, 1)))), (g, x, _y, out) => mul(g, mul(out, log(x)))]);
 }
 
 export const neg = (x: Tensor): Tensor => unary('neg', x, (v) => -v, (g) => neg(g), 'neg');

@@ -15,17 +15,23 @@ function reducedShape(shape: readonly number[], axes: number[], keepdim: boolean
   return keepdim ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
 }
 
-/** Folds each run of reduced elements with `fold(values, table, start, count)`. */
-function reduceWith(op: string, x: Tensor, axes: number[], dtype: DType,
-  fold: (v: Tensor['data'], table: Int32Array, start: number, count: number) => number): Float64Array | Tensor['data'] {
+/**
+ * Folds each run of reduced elements with `fold(values, table, start, count)`: element k of the run is
+ * values[table[start + k]], or values[start + k] when table is null (a contiguous x reduced over trailing axes).
+ */
+type Fold = (v: Tensor['data'], table: Int32Array | null, start: number, count: number) => number;
+
+function reduceWith(op: string, x: Tensor, axes: number[], dtype: DType, fold: Fold): Tensor['data'] {
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  const order = [...kept, ...axes];
   const count = numel(axes.map((a) => x.shape[a]!));
   check(count > 0 || op === 'sum', () => `${op}: cannot reduce over an empty axis of shape ${fmt(x.shape)}`);
-  const table = stridedOffsets(order.map((a) => x.shape[a]!), order.map((a) => x.strides[a]!), x.offset);
+  const trailing = x.isContiguous && axes.every((a, i) => a === x.ndim - axes.length + i);
+  const order = [...kept, ...axes];
+  const table = trailing ? null : stridedOffsets(order.map((a) => x.shape[a]!), order.map((a) => x.strides[a]!), x.offset);
+  const base = trailing ? x.offset : 0;
   const n = numel(kept.map((a) => x.shape[a]!));
   const out = allocate(dtype, n);
-  for (let i = 0; i < n; i++) out[i] = fold(x.data, table, i * count, count);
+  for (let i = 0; i < n; i++) out[i] = fold(x.data, table, base + i * count, count);
   return out;
 }
 
@@ -34,10 +40,11 @@ export function sum(x: Tensor, axes?: Axes, keepdim = false): Tensor {
   const dtype = x.dtype === 'bool' ? 'int32' : x.dtype;
   const data = reduceWith('sum', x, ax, dtype, (v, t, s, c) => {
     let acc = 0;
-    for (let k = s; k < s + c; k++) acc += v[t[k]!]!;
+    if (t === null) for (let k = s; k < s + c; k++) acc += v[k]!;
+    else for (let k = s; k < s + c; k++) acc += v[t[k]!]!;
     return acc;
   });
-  const y = new Tensor(data as Tensor['data'], reducedShape(x.shape, ax, keepdim));
+  const y = new Tensor(data, reducedShape(x.shape, ax, keepdim));
   // every input element got the output's gradient once
   return record('sum', y, [x], (g) => [expand(reshape(g, reducedShape(x.shape, ax, true)), x.shape)]);
 }
@@ -60,11 +67,14 @@ function extreme(op: 'max' | 'min', x: Tensor, axes: Axes, keepdim: boolean): Te
   const ax = normAxes(op, axes, x.ndim);
   const better = op === 'max' ? (a: number, b: number) => a > b || Number.isNaN(a) : (a: number, b: number) => a < b || Number.isNaN(a);
   const data = reduceWith(op, x, ax, x.dtype, (v, t, s, c) => {
-    let best = v[t[s]!]!;
-    for (let k = s + 1; k < s + c; k++) if (better(v[t[k]!]!, best)) best = v[t[k]!]!;
+    let best = v[t === null ? s : t[s]!]!;
+    for (let k = s + 1; k < s + c; k++) {
+      const cur = v[t === null ? k : t[k]!]!;
+      if (better(cur, best)) best = cur;
+    }
     return best;
   });
-  const y = new Tensor(data as Tensor['data'], reducedShape(x.shape, ax, keepdim));
+  const y = new Tensor(data, reducedShape(x.shape, ax, keepdim));
   // ties share the gradient evenly, as torch.amax does
   return record(op, y, [x], (g) => {
     const kd = reducedShape(x.shape, ax, true);
@@ -83,14 +93,14 @@ export function argmax(x: Tensor, axis?: number, keepdim = false): Tensor {
   const data = reduceWith('argmax', src, [ax], 'int32', (v, t, s, c) => {
     let best = 0;
     for (let k = 1; k < c; k++) {
-      const cur = v[t[s + k]!]!;
-      const top = v[t[s + best]!]!;
+      const cur = v[t === null ? s + k : t[s + k]!]!;
+      const top = v[t === null ? s + best : t[s + best]!]!;
       if (cur > top || (Number.isNaN(cur) && !Number.isNaN(top))) best = k; // the first NaN wins, as torch
     }
     return best;
   });
   const shape = axis === undefined ? (keepdim ? x.shape.map(() => 1) : []) : reducedShape(x.shape, [ax], keepdim);
-  return new Tensor(data as Tensor['data'], shape);
+  return new Tensor(data, shape);
 }
 
 /** Sums a broadcast gradient back to `shape` (leading dims and dims that were 1). */
