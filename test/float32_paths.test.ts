@@ -1,7 +1,10 @@
 // Float32 ops take the addon's kernels for the layouts they cover (same shape, bias rows, per-row columns, scalars,
 // either operand the small one) and the generic loops otherwise; every layout must agree with float64 arithmetic.
 import { test } from 'node:test';
-import { Generator, Tensor, add, div, erf, exp, gelu, log, mul, neg, abs, rsqrt, sigmoid, sqrt, sub, tanh } from '../src/tensor/index.ts';
+import {
+  Generator, Tensor, add, div, erf, exp, gelu, log, mul, neg, abs, rsqrt, sigmoid, sqrt, sub, tanh,
+  conv2d, convTranspose2d, scaledDotProductAttention,
+} from '../src/tensor/index.ts';
 import { assertClose } from './helpers.ts';
 
 const rng = new Generator(3);
@@ -57,4 +60,40 @@ test('float32 GELU gradients agree with float64', () => {
     gelu(x64, approximate).sum().backward();
     assertClose(x32.grad!, x64.grad!.to('float32'), 2e-6, `gelu ${approximate} grad`);
   }
+});
+
+test('float32 matmul agrees with float64 for every layout the kernel reads in place or copies', () => {
+  const a = rng.normal([3, 5, 7]);
+  const b = rng.normal([3, 7, 4]);
+  const cases: [string, Tensor, Tensor][] = [
+    ['batched', a, b],
+    ['transposed A view', rng.normal([3, 7, 5]).transpose(), b],
+    ['transposed B view', a, rng.normal([3, 4, 7]).transpose()],
+    ['broadcast batch', rng.normal([2, 1, 5, 7]), rng.normal([3, 7, 4])],
+    ['expanded batch', rng.normal([1, 5, 7]).expand(3, 5, 7), b],
+    ['stepped slice', rng.normal([3, 10, 7]).slice(1, 0, 10, 2), b],
+    ['3-D times 2-D', a, rng.normal([7, 4])],
+    ['one row (GEMV)', rng.normal([1, 300]), rng.normal([300, 257])],
+    ['one column', rng.normal([257, 300]), rng.normal([300, 1])],
+    ['vector · matrix', rng.normal([7]), rng.normal([7, 4])],
+    ['matrix · vector', rng.normal([5, 7]), rng.normal([7])],
+    ['large enough to thread', rng.normal([130, 257]), rng.normal([257, 129])],
+  ];
+  for (const [name, x, y] of cases) {
+    assertClose(x.matmul(y), x.to('float64').matmul(y.to('float64')).to('float32'), 1e-5, `matmul ${name}`);
+  }
+});
+
+test('float32 conv2d, conv_transpose2d and attention agree with float64', () => {
+  const x = rng.normal([2, 4, 9, 9]);
+  const w = rng.normal([6, 2, 3, 3]);
+  const wt = rng.normal([4, 3, 2, 2]);
+  const f64 = (t: Tensor) => t.to('float64');
+  assertClose(conv2d(x, w, null, { stride: 2, padding: 1, groups: 2 }),
+    conv2d(f64(x), f64(w), null, { stride: 2, padding: 1, groups: 2 }).to('float32'), 1e-5, 'conv2d');
+  assertClose(convTranspose2d(x, wt, null, { stride: 2 }), convTranspose2d(f64(x), f64(wt), null, { stride: 2 }).to('float32'), 1e-5, 'convTranspose2d');
+  const [q, k, v] = [rng.normal([2, 3, 5, 8]), rng.normal([2, 3, 6, 8]), rng.normal([2, 3, 6, 4])];
+  const bias = rng.normal([3, 5, 6]);
+  assertClose(scaledDotProductAttention(q, k, v, { mask: bias, causal: true }),
+    scaledDotProductAttention(f64(q), f64(k), f64(v), { mask: f64(bias), causal: true }).to('float32'), 1e-5, 'attention');
 });

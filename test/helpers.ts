@@ -27,7 +27,7 @@ export function need(fx: Map<string, Tensor>, key: string): Tensor {
 }
 
 /**
- * Asserts |actual − expected| ≤ tol · max(1, max|expected|) element-wise; on failure reports the max difference,
+ * Asserts |actual − expected| ≤ tol · max(1, max finite |expected|) element-wise (equal infinities and NaN match); on failure reports the max difference,
  * where it is, and the first differing values.
  */
 export function assertClose(actual: Tensor, expected: Tensor, tol = 1e-4, label = 'tensor'): void {
@@ -35,13 +35,13 @@ export function assertClose(actual: Tensor, expected: Tensor, tol = 1e-4, label 
   const a = actual.values();
   const e = expected.values();
   let scale = 1;
-  for (let i = 0; i < e.length; i++) scale = Math.max(scale, Math.abs(e[i]!));
+  for (let i = 0; i < e.length; i++) if (Number.isFinite(e[i]!)) scale = Math.max(scale, Math.abs(e[i]!));
   let worst = -1;
   let worstDiff = 0;
   const bad: string[] = [];
   for (let i = 0; i < e.length; i++) {
     const d = Math.abs(a[i]! - e[i]!);
-    if (!(d <= tol * scale) && !(a[i] === e[i])) {
+    if (!(d <= tol * scale) && !(a[i] === e[i]) && !(Number.isNaN(a[i]!) && Number.isNaN(e[i]!))) {
       if (bad.length < 5) bad.push(`[${unravel(i, expected.shape)}] ${a[i]} vs ${e[i]}`);
       if (!(d <= worstDiff)) {
         worstDiff = d;

@@ -9,7 +9,11 @@ import { softmax } from './activations.ts';
 export interface AttentionOptions {
   /** Additive mask or bias broadcastable to (B, nh, Tq, Tk): −Infinity (or a large negative) blocks, relative-position bias adds. */
   mask?: Tensor | null;
-  /** Blocks key positions after the query's own (queries aligned to the end of the keys). */
+  /**
+   * Blocks keys after the query's own position, with the queries aligned to the END of the keys (query i of Tq
+   * sees keys 0..i + Tk − Tq), as when decoding against a KV cache. torch's is_causal aligns them to the start;
+   * the two agree when Tq = Tk.
+   */
   causal?: boolean;
   /** Defaults to 1/√hs; T5 uses 1. */
   scale?: number;
