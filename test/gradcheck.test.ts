@@ -232,8 +232,8 @@ describe('gradcheck: join, split, pad', () => {
 });
 
 describe('gradcheck: indexing', () => {
-  test('gather with repeated and negative indices', () => {
-    const index = i32([0, 2, 2, 1, 1, -1], [2, 3]);
+  test('gather with repeated indices', () => {
+    const index = i32([0, 2, 2, 1, 1, 3], [2, 3]);
     gradcheck((x) => gather(x, 1, index), [n([2, 4])]);
     gradcheck((x) => gather(x, 0, i32([1, 0, 1, 1, 1, 0], [3, 2])), [n([2, 2])]);
     gradcheck((x) => gather(transpose(x), 1, index), [n([4, 2])]);

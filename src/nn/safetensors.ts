@@ -25,17 +25,22 @@ export function readSafetensors(path: string): Map<string, Tensor> {
   if (buf.length < 8) fail('too short to be a safetensors file');
   const headerLen = Number(buf.readBigUInt64LE(0));
   if (headerLen > buf.length - 8) fail(`header length ${headerLen} runs past the end of the file (${buf.length} bytes)`);
-  let header: Record<string, Entry | Record<string, string>>;
+  let header: unknown;
   try {
     header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8'));
   } catch (e) {
     return fail(`header is not valid JSON (${(e as Error).message})`);
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
   const base = 8 + headerLen;
   const out = new Map<string, Tensor>();
-  for (const [name, raw] of Object.entries(header)) {
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') continue;
     const e = raw as Entry;
+    const valid = typeof e === 'object' && e !== null && Array.isArray(e.shape) && Array.isArray(e.data_offsets)
+      && e.shape.every((d) => Number.isInteger(d) && d >= 0) && e.data_offsets.length === 2
+      && e.data_offsets.every((o) => Number.isInteger(o) && o >= 0) && e.data_offsets[0] <= e.data_offsets[1];
+    if (!valid) fail(`tensor ${name}: entry ${JSON.stringify(raw)} needs dtype, a shape of non-negative integers and data_offsets [start, end]`);
     const width = BYTES[e.dtype] ?? fail(`tensor ${name}: dtype ${e.dtype} is not supported`);
     const [start, end] = e.data_offsets;
     const n = e.shape.reduce((a, d) => a * d, 1);
@@ -50,16 +55,11 @@ export function readSafetensors(path: string): Map<string, Tensor> {
 function decode(bytes: Buffer, dtype: string, n: number, name: string, path: string): Tensor['data'] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
-    case 'F32': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
-      return out;
-    }
-    case 'F64': {
-      const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
-      return out;
-    }
+    // a byte copy into a fresh (aligned) buffer; the file and x86/ARM hosts are both little-endian
+    case 'F32':
+      return new Float32Array(new Uint8Array(bytes).buffer);
+    case 'F64':
+      return new Float64Array(new Uint8Array(bytes).buffer);
     case 'BF16': {
       const out = new Float32Array(n);
       const u = new Uint32Array(out.buffer);
@@ -80,13 +80,12 @@ function decode(bytes: Buffer, dtype: string, n: number, name: string, path: str
       }
       return out;
     }
-    case 'I32': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, true);
-      return out;
-    }
-    default:
-      return Uint8Array.from(bytes);
+    case 'U8':
+      return Int32Array.from(bytes);
+    case 'I32':
+      return new Int32Array(new Uint8Array(bytes).buffer);
+    default: // BOOL
+      return Uint8Array.from(bytes, (b) => (b !== 0 ? 1 : 0));
   }
 }
 
@@ -111,6 +110,7 @@ export function writeSafetensors(path: string, tensors: Map<string, Tensor> | Re
   let offset = 0;
   const blobs: Uint8Array[] = [];
   for (const [name, t] of entries) {
+    if (name === '__metadata__') throw new SafetensorsError(`${path}: a tensor cannot be named __metadata__ (the format reserves it)`);
     const values = t.values();
     const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice(); // platform is little-endian
     header[name] = { dtype: WRITE_DTYPE[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytes.length] };

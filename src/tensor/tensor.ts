@@ -155,24 +155,37 @@ export function tensor(x: Nested | Storage, opts: { dtype?: DType; shape?: reado
     return new Tensor(data, shape);
   }
   const shape = inferShape(x);
-  const flat = shape.length === 0 ? [x] : (x as readonly Nested[]).flat(Infinity as 1) as Nested[];
-  check(flat.length === numel(shape), () => `tensor: ragged nested array (shape from first elements ${fmt(shape)} but ${flat.length} values)`);
+  const flat: (number | boolean)[] = [];
+  const walk = (v: Nested, depth: number): void => {
+    if (depth === shape.length) {
+      check(!Array.isArray(v), () => `tensor: ragged nested array: an array where shape ${fmt(shape)} expects a number`);
+      flat.push(v as number | boolean);
+      return;
+    }
+    check(Array.isArray(v) && v.length === shape[depth], () => `tensor: ragged nested array: dim ${depth} should hold ${shape[depth]} entries everywhere (shape ${fmt(shape)} from the first elements)`);
+    for (const item of v as readonly Nested[]) walk(item, depth + 1);
+  };
+  walk(x, 0);
   const dtype = opts.dtype ?? (flat.some((v) => typeof v === 'boolean') ? 'bool' : 'float32');
   const data = allocate(dtype, flat.length);
-  flat.forEach((v, i) => (data[i] = Number(v)));
-  return new Tensor(data, opts.shape ?? shape);
+  const asBool = dtype === 'bool';
+  flat.forEach((v, i) => (data[i] = asBool ? +(Number(v) !== 0) : Number(v)));
+  const target = opts.shape ?? shape;
+  check(numel(target) === flat.length, () => `tensor: shape ${fmt(target)} needs ${numel(target)} values, got ${flat.length}`);
+  return new Tensor(data, target);
 }
 
 function copyAs(x: Storage, dtype: DType): Storage {
   const out = allocate(dtype, x.length);
-  out.set(x);
+  if (dtype === 'bool') for (let i = 0; i < x.length; i++) out[i] = +(x[i] !== 0); // bool storage holds only 0 and 1
+  else out.set(x);
   return out;
 }
 
 export function full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
   check(shape.every((d) => Number.isInteger(d) && d >= 0), () => `full: bad shape ${fmt(shape)}`);
   const data = allocate(dtype, numel(shape));
-  if (value !== 0) data.fill(value);
+  if (value !== 0) data.fill(dtype === 'bool' ? 1 : value);
   return new Tensor(data, [...shape]);
 }
 

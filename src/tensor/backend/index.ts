@@ -40,6 +40,7 @@ export const getThreads = (): number => native?.getThreads() ?? 1;
 export function gemmBatched(transA: boolean, transB: boolean, M: number, N: number, K: number,
   A: FloatStorage, offsA: Int32Array, lda: number, B: FloatStorage, offsB: Int32Array, ldb: number, C: FloatStorage): void {
   const batch = offsA.length;
+  if (batch === 0) return;
   if (native !== null && A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) {
     const strideA = batch > 1 ? offsA[1]! - offsA[0]! : 0;
     const strideB = batch > 1 ? offsB[1]! - offsB[0]! : 0;

@@ -21,8 +21,7 @@ export function jsGemm(transA: boolean, transB: boolean, M: number, N: number, K
     } else {
       // a row of C is a combination of rows of B: the inner loop streams one row of B
       for (let k = 0; k < K; k++) {
-        const a = aRow[k]!;
-        if (a === 0) continue;
+        const a = aRow[k]!; // no skip of zeros: 0·NaN must stay NaN, as in BLAS
         const base = offB + k * ldb;
         for (let j = 0; j < N; j++) acc[j] += a * B[base + j]!;
       }

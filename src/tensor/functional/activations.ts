@@ -20,7 +20,7 @@ function softmaxLike(name: string, x: Tensor, axis: number, log: boolean): Tenso
   // other axes: move it last, normalise rows, move it back (the transposes carry their own gradients)
   if (ax !== x.ndim - 1) return transpose(softmaxLike(name, transpose(x, ax, -1), -1, log), ax, -1);
   const cols = x.shape[ax]!;
-  const rows = x.size / cols;
+  const rows = cols === 0 ? 0 : x.size / cols;
   const y = new Tensor(allocate(floatOf(x.dtype), x.size), [...x.shape]);
   const Y = y.data as FloatStorage;
   rowKernels(y.dtype).softmaxForward(rowsOf(x), Y, rows, cols, log);

@@ -1,6 +1,7 @@
 // Training losses.
 import { Tensor } from '../tensor.ts';
 import { check, fmt } from '../errors.ts';
+import { sameShape } from '../shape.ts';
 import { abs, add, div, mul, ne, sub } from '../ops/elementwise.ts';
 import { mean, sum } from '../ops/reduce.ts';
 import { gather } from '../ops/indexing.ts';
@@ -22,6 +23,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
     () => `crossEntropy: logits must be (N, V) and targets int32 (N); got ${fmt(logits.shape)} and ${targets.dtype} ${fmt(targets.shape)}`);
   const V = logits.shape[1]!;
   check(eps >= 0 && eps < 1 && V > 1, () => `crossEntropy: labelSmoothing ${eps} must be in [0, 1) with at least 2 classes (V = ${V})`);
+  const bad = targets.toArray().find((t) => t !== ignore && (t < 0 || t >= V));
+  check(bad === undefined, () => `crossEntropy: target ${bad} is not a class in [0, ${V}) nor ignoreIndex ${ignore}`);
   const keep = ne(targets, ignore).to(logits.dtype); // (N)
   const safe = mul(targets, ne(targets, ignore).to('int32')); // ignored rows read class 0, then get weight 0
   const lp = logSoftmax(logits, -1); // (N, V)
@@ -34,7 +37,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
 
 /** Mean absolute difference. */
 export function l1Loss(pred: Tensor, target: Tensor): Tensor {
-  check(pred.shape.length === target.shape.length && pred.shape.every((d, i) => d === target.shape[i]),
+  check(sameShape(pred.shape, target.shape),
     () => `l1Loss: prediction ${fmt(pred.shape)} and target ${fmt(target.shape)} differ in shape`);
   return mean(abs(sub(pred, target)));
 }

@@ -26,7 +26,7 @@ function geometry(op: string, H: number, W: number, win: Window) {
   const [dh, dw] = pair(win.dilation, 1);
   const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
   const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
-  check([kh, kw, sh, sw, dh, dw].every((v) => Number.isInteger(v) && v > 0) && ph >= 0 && pw >= 0 && oh > 0 && ow > 0,
+  check([H, W, kh, kw, sh, sw, dh, dw].every((v) => Number.isInteger(v) && v > 0) && ph >= 0 && pw >= 0 && oh > 0 && ow > 0,
     () => `${op}: window kernel ${kh}×${kw}, stride ${sh}×${sw}, padding ${ph}×${pw}, dilation ${dh}×${dw} does not fit a ${H}×${W} map`);
   return { kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
 }
@@ -111,7 +111,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const cols = reshape(unfold(x, win), [B, groups, Cg * kh * kw, g.oh * g.ow]); // (B, G, C/G·kh·kw, L)
   const w = reshape(weight, [groups, O / groups, Cg * kh * kw]); // (G, O/G, C/G·kh·kw)
   let y = reshape(matmul(w, cols), [B, O, g.oh, g.ow]); // (B, O, oh, ow)
-  if (bias !== null) y = add(y, reshape(bias, [1, O, 1, 1]));
+  if (bias !== null) y = add(y, reshape(checkBias('conv2d', bias, O), [1, O, 1, 1]));
   return y;
 }
 
@@ -135,9 +135,15 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null =
   check(oph < sh && opw < sw, () => `convTranspose2d: outputPadding ${oph}×${opw} must be smaller than stride ${sh}×${sw}`);
   const Ho = (H - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1;
   const Wo = (W - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1;
+  check(Ho > 0 && Wo > 0, () => `convTranspose2d: a ${H}×${W} input with padding ${ph}×${pw} gives an empty ${Ho}×${Wo} output`);
   const w = transpose(reshape(weight, [Cin, Cout * kh * kw])); // (Cout·kh·kw, Cin)
   const cols = matmul(w, reshape(x, [B, Cin, H * W])); // (B, Cout·kh·kw, H·W)
   let y = fold(cols, [Ho, Wo], { kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw], dilation: [dh, dw] }); // (B, Cout, Ho, Wo)
-  if (bias !== null) y = add(y, reshape(bias, [1, Cout, 1, 1]));
+  if (bias !== null) y = add(y, reshape(checkBias('convTranspose2d', bias, Cout), [1, Cout, 1, 1]));
   return y;
+}
+
+function checkBias(op: string, bias: Tensor, channels: number): Tensor {
+  check(bias.ndim === 1 && bias.shape[0] === channels, () => `${op}: bias ${fmt(bias.shape)} does not match ${channels} output channels`);
+  return bias;
 }

@@ -1,10 +1,9 @@
 // Element-wise primitives, each with its backward rule beside it. Binary ops broadcast as numpy does; the
 // gradient of a broadcast operand is summed back to its shape (sumTo).
 import { Tensor, full } from '../tensor.ts';
-import { floatOf, isFloat, promote, type DType } from '../dtype.ts';
+import { floatOf, isFloat, promote, type DType, type Storage } from '../dtype.ts';
 import { record } from '../autograd.ts';
 import { broadcastShapes, numel, repeatLayout, sameShape } from '../shape.ts';
-import type { Storage } from '../dtype.ts';
 import { binaryF32, unaryF32 } from '../backend/index.ts';
 import type { BinaryOp, UnaryOp } from '../backend/elementwise_native.ts';
 import { compact, copyValues, mapBinary, mapTernary, mapUnary, type View } from '../kernels.ts';
@@ -23,18 +22,18 @@ function lift(o: Operand, like: Tensor): Tensor {
 }
 
 function unary(name: string, x: Tensor, f: (v: number) => number, grad: ((g: Tensor, y: Tensor) => Tensor) | null,
-  kernel?: UnaryOp): Tensor {
-  const y = new Tensor(unaryValues(x, f, kernel), [...x.shape]);
+  kernel?: UnaryOp, dtype = floatOf(x.dtype)): Tensor {
+  const y = new Tensor(unaryValues(x, f, kernel, dtype), [...x.shape]);
   return grad === null ? y : record(name, y, [x], (g) => [grad(g, y)]);
 }
 
 /** f over x's elements, on the addon's vector kernel when x is contiguous float32 and it has one. */
-export function unaryValues(x: Tensor, f: (v: number) => number, kernel?: UnaryOp): Storage {
+export function unaryValues(x: Tensor, f: (v: number) => number, kernel?: UnaryOp, dtype = floatOf(x.dtype)): Storage {
   if (kernel !== undefined && x.dtype === 'float32' && x.isContiguous) {
     const out = new Float32Array(x.size);
     if (unaryF32(kernel, x.data as Float32Array, x.offset, out, x.size)) return out;
   }
-  return mapUnary(x, floatOf(x.dtype), f);
+  return mapUnary(x, dtype, f);
 }
 
 /** The gradient rule for each operand; a rule runs only when its operand needs a gradient. */
@@ -115,7 +114,7 @@ export function pow(a: Tensor, b: Operand): Tensor {
     [(g, x, y) => mul(g, mul(y, pow(x, sub(y, 1)))), (g, x, _y, out) => mul(g, mul(out, log(x)))]);
 }
 
-export const neg = (x: Tensor): Tensor => unary('neg', x, (v) => -v, (g) => neg(g), 'neg');
+export const neg = (x: Tensor): Tensor => unary('neg', x, (v) => -v, (g) => neg(g), 'neg', x.dtype);
 export const exp = (x: Tensor): Tensor => unary('exp', x, Math.exp, (g, y) => mul(g, y), 'exp');
 export const log = (x: Tensor): Tensor => unary('log', x, Math.log, (g) => div(g, x), 'log');
 // d√x = 1/(2√x)
@@ -131,8 +130,8 @@ export const erf = (x: Tensor): Tensor =>
 export const sigmoid = (x: Tensor): Tensor =>
   unary('sigmoid', x, (v) => 1 / (1 + Math.exp(-v)), (g, y) => mul(g, mul(y, sub(1, y))), 'sigmoid');
 // d|x| = sign x (0 at 0, as torch)
-export const abs = (x: Tensor): Tensor => unary('abs', x, Math.abs, (g) => mul(g, sign(x)), 'abs');
-export const sign = (x: Tensor): Tensor => unary('sign', x, Math.sign, null);
+export const abs = (x: Tensor): Tensor => unary('abs', x, Math.abs, (g) => mul(g, sign(x)), 'abs', x.dtype);
+export const sign = (x: Tensor): Tensor => unary('sign', x, Math.sign, null, undefined, x.dtype);
 
 /** Clamps into [min, max]; the gradient passes where min ≤ x ≤ max, as torch does. */
 export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
@@ -157,8 +156,16 @@ export const gt = (a: Operand, b: Operand): Tensor => binary('gt', a, b, toBool,
 export const ge = (a: Operand, b: Operand): Tensor => binary('ge', a, b, toBool, (x, y) => +(x >= y), null);
 export const logicalAnd = (a: Tensor, b: Tensor): Tensor => binary('logicalAnd', a, b, toBool, (x, y) => +(x !== 0 && y !== 0), null);
 export const logicalNot = (a: Tensor): Tensor => new Tensor(mapUnary(a, 'bool', (v) => +(v === 0)), [...a.shape]);
-export const maximum = (a: Operand, b: Operand): Tensor => where(ge(a, b), a, b);
-export const minimum = (a: Operand, b: Operand): Tensor => where(le(a, b), a, b);
+/** Element-wise larger value; NaN wins, and ties split the gradient evenly, as torch. */
+export const maximum = (a: Operand, b: Operand): Tensor =>
+  binary('maximum', a, b, keep, (x, y) => (x > y || Number.isNaN(x) ? x : y), [(g, x, y) => mul(g, winner(x, y)), (g, x, y) => mul(g, winner(y, x))]);
+
+/** Element-wise smaller value; NaN wins, and ties split the gradient evenly, as torch. */
+export const minimum = (a: Operand, b: Operand): Tensor =>
+  binary('minimum', a, b, keep, (x, y) => (x < y || Number.isNaN(x) ? x : y), [(g, x, y) => mul(g, winner(y, x)), (g, x, y) => mul(g, winner(x, y))]);
+
+/** 1 where x > y, ½ where they tie, 0 elsewhere: x's share of a maximum's gradient. */
+const winner = (x: Tensor, y: Tensor): Tensor => where(gt(x, y), 1, where(eq(x, y), 0.5, 0));
 
 /** cond ? a : b element-wise, all three broadcast together. */
 export function where(cond: Tensor, ao: Operand, bo: Operand): Tensor {

@@ -4,7 +4,7 @@ import { Tensor, zeros } from '../tensor.ts';
 import { allocate } from '../dtype.ts';
 import { record } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
-import { contiguousStrides, normAxis, stridedOffsets } from '../shape.ts';
+import { contiguousStrides, normAxis, numel, stridedOffsets } from '../shape.ts';
 import { copyValues } from '../kernels.ts';
 import { expand, reshape } from './view.ts';
 import { pad } from './join.ts';
@@ -18,14 +18,15 @@ function addressed(op: string, x: { shape: readonly number[]; strides: readonly 
   const base = stridedOffsets(index.shape, x.strides, x.offset); // x's offsets with coordinate dim = position in index
   const ids = index.values();
   const n = x.shape[dim]!;
-  const inner = index.shape.slice(dim + 1).reduce((a, d) => a * d, 1);
+  const inner = numel(index.shape.slice(dim + 1));
   const len = index.shape[dim]!;
   const stride = x.strides[dim]!;
   for (let i = 0; i < base.length; i++) {
     const id = ids[i]!;
-    check(id >= -n && id < n, () => `${op}: index ${id} is out of range for dim ${dim} of size ${n}`);
+    // negative indices are errors, as in torch's gather and embedding (−1 is often a padding id: never wrap it)
+    check(id >= 0 && id < n, () => `${op}: index ${id} is out of range for dim ${dim} of size ${n}`);
     const at = Math.floor(i / inner) % len;
-    base[i] += ((id < 0 ? id + n : id) - at) * stride;
+    base[i] += (id - at) * stride;
   }
   return base;
 }

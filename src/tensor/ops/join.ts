@@ -41,6 +41,7 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
 export function split(x: Tensor, sizes: number | readonly number[], axis = 0): Tensor[] {
   const ax = normAxis('split', axis, x.ndim);
   const n = x.shape[ax]!;
+  check(typeof sizes !== 'number' || (Number.isInteger(sizes) && sizes > 0), () => `split: piece size must be a positive integer, got ${sizes}`);
   const list = typeof sizes === 'number'
     ? Array.from({ length: Math.ceil(n / sizes) }, (_, i) => Math.min(sizes, n - i * sizes))
     : [...sizes];

@@ -4,7 +4,7 @@ import { Tensor } from '../tensor.ts';
 import { allocate, promote, isFloat, type FloatStorage } from '../dtype.ts';
 import { record } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
-import { broadcastShapes, broadcastStrides, stridedOffsets } from '../shape.ts';
+import { broadcastShapes, broadcastStrides, numel, stridedOffsets } from '../shape.ts';
 import { gemmBatched } from '../backend/index.ts';
 import { sumTo } from './reduce.ts';
 import { contiguous, reshape, squeeze, transpose, unsqueeze } from './view.ts';
@@ -27,11 +27,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 1) return squeeze(matmul(unsqueeze(a, 0), b), b.ndim === 1 ? 0 : -2);
   if (b.ndim === 1) return squeeze(matmul(a, unsqueeze(b, 1)), -1);
   const [M, K] = a.shape.slice(-2) as [number, number];
-  const [K2, N] = b.shape.slice(-2) as [number, number];
-  check(K === K2, () => `matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)}: inner dims ${K} and ${K2} differ`);
+  const N = b.shape.at(-1)!;
   check(isFloat(a.dtype) && isFloat(b.dtype), () => `matmul: needs float tensors, got ${a.dtype} and ${b.dtype}`);
   // (…, M, K)·(K, N): one product with M' = …·M, as torch does, instead of a batch of small ones
-  if (b.ndim === 2 && a.ndim > 2) return reshape(matmul(reshape(a, [-1, K]), b), [...a.shape.slice(0, -1), N]);
+  if (b.ndim === 2 && a.ndim > 2) return reshape(matmul(reshape(a, [numel(a.shape.slice(0, -1)), K]), b), [...a.shape.slice(0, -1), N]);
   return product(a, b, M, K, N);
 }
 

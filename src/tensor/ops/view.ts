@@ -53,6 +53,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number, step
   const ax = normAxis('slice', axis, x.ndim);
   const n = x.shape[ax]!;
   check(Number.isInteger(step) && step > 0, () => `slice: step must be a positive integer, got ${step}`);
+  check(Number.isInteger(start) && (end === undefined || Number.isInteger(end)), () => `slice: start ${start} and end ${end} must be integers`);
   const clampIndex = (i: number): number => Math.min(n, Math.max(0, i < 0 ? i + n : i));
   const s = clampIndex(start);
   const e = Math.max(s, clampIndex(end ?? n));
@@ -73,6 +74,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
   check(lead >= 0, () => `expand: cannot expand ${fmt(x.shape)} to fewer dims ${fmt(shape)}`);
   const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
+  check(target.every((d) => Number.isInteger(d) && d >= 0), () => `expand: cannot expand ${fmt(x.shape)} to ${fmt(shape)} (−1 only keeps an existing dim)`);
   const strides = target.map((d, i) => {
     if (i < lead) return 0;
     const own = x.shape[i - lead]!;
