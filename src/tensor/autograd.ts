@@ -1,15 +1,32 @@
+// Reverse-mode autograd over a graph of nodes. A node points at its inputs' nodes, never at the input tensors,
+// so an intermediate tensor's storage lives only as long as something holds the tensor or a backward rule saved
+// it (add saves nothing, mul saves its operands, exp its output), as in torch.
 import type { Tensor } from './tensor.ts';
+import type { DType } from './dtype.ts';
 import { check, fmt } from './errors.ts';
 import { isFloat } from './dtype.ts';
+import { sameShape } from './shape.ts';
 
 /** Turns the gradient of an op's output into gradients of its inputs (null where an input needs none). */
 export type BackwardFn = (grad: Tensor) => (Tensor | null)[];
 
-/** The node that made a tensor: the op's inputs and its backward rule, both dropped once backward has run. */
+/** What backward needs to know of an input: where its gradient goes, and the shape and type it must have. */
+interface Edge {
+  node: GradFn;
+  shape: readonly number[];
+  dtype: DType;
+}
+
+/**
+ * The node that made a tensor (or, for a leaf that requires grad, the node that accumulates into its .grad).
+ * Its edges and rule are dropped once backward has run them.
+ */
 export interface GradFn {
   name: string;
-  inputs: Tensor[];
+  edges: (Edge | null)[];
   backward: BackwardFn | null;
+  /** Set on the accumulating node of a leaf. */
+  leaf?: Tensor;
 }
 
 let gradEnabled = true;
@@ -27,68 +44,84 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+const accumulators = new WeakMap<Tensor, GradFn>();
+
+/** The node of a tensor that requires grad: the op that made it, or its leaf accumulator. */
+function nodeOf(t: Tensor): GradFn {
+  if (t.gradFn !== null) return t.gradFn;
+  let node = accumulators.get(t);
+  if (node === undefined) {
+    node = { name: 'leaf', edges: [], backward: null, leaf: t };
+    accumulators.set(t, node);
+  }
+  return node;
+}
+
 /** Links `out` to its inputs when any of them needs a gradient; returns `out`. */
 export function record(name: string, out: Tensor, inputs: Tensor[], backward: BackwardFn): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.gradFn = { name, inputs, backward };
+    out.gradFn = {
+      name,
+      edges: inputs.map((t) => (t.requiresGrad ? { node: nodeOf(t), shape: t.shape, dtype: t.dtype } : null)),
+      backward,
+    };
   }
   return out;
 }
 
-/** Nodes reachable from `root`, ordered so that every tensor comes before the inputs it was made from. */
-function topoOrder(root: Tensor): Tensor[] {
-  const order: Tensor[] = [];
-  const seen = new Set<Tensor>();
-  const stack: [Tensor, boolean][] = [[root, false]];
+/** Nodes reachable from `root`, ordered so that every node comes before the nodes of its inputs. */
+function topoOrder(root: GradFn): GradFn[] {
+  const order: GradFn[] = [];
+  const seen = new Set<GradFn>();
+  const stack: [GradFn, boolean][] = [[root, false]];
   while (stack.length > 0) {
-    const [t, expanded] = stack.pop()!;
+    const [n, expanded] = stack.pop()!;
     if (expanded) {
-      order.push(t);
+      order.push(n);
       continue;
     }
-    if (seen.has(t)) continue;
-    seen.add(t);
-    stack.push([t, true]);
-    for (const input of t.gradFn?.inputs ?? []) if (input.requiresGrad && !seen.has(input)) stack.push([input, false]);
+    if (seen.has(n)) continue;
+    seen.add(n);
+    stack.push([n, true]);
+    for (const e of n.edges) if (e !== null && !seen.has(e.node)) stack.push([e.node, false]);
   }
   return order.reverse();
 }
 
 /**
- * Reverse-mode sweep from `root`. Leaves (tensors with requiresGrad and no gradFn) accumulate into `.grad`;
- * every node's inputs and saved values are released as soon as its rule has run, so a second call needs a new forward.
+ * Reverse-mode sweep from `root`. Leaves accumulate into `.grad`; every node's edges and saved values are
+ * released as soon as its rule has run, so a second call needs a new forward.
  */
 export function runBackward(root: Tensor, grad: Tensor): void {
   check(root.requiresGrad, 'backward: the tensor does not require grad (no input of the graph has requiresGrad = true)');
-  check(grad.shape.length === root.shape.length && grad.shape.every((d, i) => d === root.shape[i]),
-    () => `backward: gradient shape ${fmt(grad.shape)} does not match tensor shape ${fmt(root.shape)}`);
-  const pending = new Map<Tensor, Tensor>([[root, grad]]);
+  check(sameShape(grad.shape, root.shape), () => `backward: gradient shape ${fmt(grad.shape)} does not match tensor shape ${fmt(root.shape)}`);
+  const start = nodeOf(root);
+  const pending = new Map<GradFn, Tensor>([[start, grad]]);
   noGrad(() => {
-    for (const t of topoOrder(root)) {
-      const g = pending.get(t);
-      pending.delete(t);
+    for (const node of topoOrder(start)) {
+      const g = pending.get(node);
+      pending.delete(node);
       if (g === undefined) continue;
-      const fn = t.gradFn;
-      if (fn === null) {
+      if (node.leaf !== undefined) {
+        const t = node.leaf;
         // a copy: a rule may hand the same tensor to several inputs, and optimisers update .grad in place
         t.grad = t.grad === null ? g.clone() : t.grad.add(g);
         continue;
       }
-      check(fn.backward !== null, () => `backward: the graph through ${fn.name} was already used by an earlier backward; run the forward again`);
-      const grads = fn.backward(g);
-      fn.backward = null;
-      fn.inputs.forEach((input, i) => {
+      check(node.backward !== null, () => `backward: the graph through ${node.name} was already used by an earlier backward; run the forward again`);
+      const grads = node.backward(g);
+      node.backward = null;
+      node.edges.forEach((e, i) => {
         const raw = grads[i];
-        if (raw === null || raw === undefined || !input.requiresGrad) return;
+        if (e === null || raw === null || raw === undefined) return;
         // an op that promoted a float32 input to float64 hands back a float64 gradient; the input keeps its own dtype, as torch
-        const gi = isFloat(input.dtype) && raw.dtype !== input.dtype ? raw.to(input.dtype) : raw;
-        check(gi.shape.length === input.shape.length && gi.shape.every((d, k) => d === input.shape[k]),
-          () => `backward of ${fn.name}: gradient ${fmt(gi.shape)} for input ${i} of shape ${fmt(input.shape)}`);
-        const prev = pending.get(input);
-        pending.set(input, prev === undefined ? gi : prev.add(gi));
+        const gi = isFloat(e.dtype) && raw.dtype !== e.dtype ? raw.to(e.dtype) : raw;
+        check(sameShape(gi.shape, e.shape), () => `backward of ${node.name}: gradient ${fmt(gi.shape)} for input ${i} of shape ${fmt(e.shape)}`);
+        const prev = pending.get(e.node);
+        pending.set(e.node, prev === undefined ? gi : prev.add(gi));
       });
-      fn.inputs = [];
+      node.edges = [];
     }
   });
 }

@@ -21,13 +21,15 @@ function softmaxLike(name: string, x: Tensor, axis: number, log: boolean): Tenso
   if (ax !== x.ndim - 1) return transpose(softmaxLike(name, transpose(x, ax, -1), -1, log), ax, -1);
   const cols = x.shape[ax]!;
   const rows = cols === 0 ? 0 : x.size / cols;
-  const y = new Tensor(allocate(floatOf(x.dtype), x.size), [...x.shape]);
-  const Y = y.data as FloatStorage;
-  rowKernels(y.dtype).softmaxForward(rowsOf(x), Y, rows, cols, log);
-  return record(name, y, [x], (g) => {
-    const dx = allocate(y.dtype, y.size) as FloatStorage;
-    rowKernels(y.dtype).softmaxBackward(Y, rowsOf(g, y.dtype), dx, rows, cols, log);
-    return [new Tensor(dx, [...x.shape])];
+  const shape = x.shape;
+  const dtype = floatOf(x.dtype);
+  const Y = allocate(dtype, x.size) as FloatStorage;
+  rowKernels(dtype).softmaxForward(rowsOf(x), Y, rows, cols, log);
+  // the rule keeps the output values only (as torch's softmax backward)
+  return record(name, new Tensor(Y, [...shape]), [x], (g) => {
+    const dx = allocate(dtype, Y.length) as FloatStorage;
+    rowKernels(dtype).softmaxBackward(Y, rowsOf(g, dtype), dx, rows, cols, log);
+    return [new Tensor(dx, [...shape])];
   });
 }
 

@@ -21,14 +21,15 @@ function norm(op: string, x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const rows = x.size / cols;
   const X = rowsOf(x, dtype);
   const W = weight === null ? null : rowsOf(weight, dtype);
-  const y = new Tensor(allocate(dtype, x.size), [...x.shape]);
-  const Y = y.data as FloatStorage;
+  const shape = x.shape;
+  const Y = allocate(dtype, x.size) as FloatStorage;
   const mean = allocate(dtype, rows) as FloatStorage;
   const rstd = allocate(dtype, rows) as FloatStorage;
   rowKernels(dtype).normForward(X, W, bias === null ? null : rowsOf(bias, dtype), Y, mean, rstd, rows, cols, eps, rms);
   const inputs = [x, weight, bias].filter((t): t is Tensor => t !== null);
-  return record(op, y, inputs, (g) => {
-    const dx = allocate(dtype, x.size) as FloatStorage;
+  // the rule keeps x's values (X), the row statistics and the parameters, not the output
+  return record(op, new Tensor(Y, [...shape]), inputs, (g) => {
+    const dx = allocate(dtype, X.length) as FloatStorage;
     // parameter gradients sum over every row: accumulate in float64
     const dw = weight?.requiresGrad ? new Float64Array(cols) : null;
     const db = bias?.requiresGrad ? new Float64Array(cols) : null;
@@ -39,8 +40,10 @@ function norm(op: string, x: Tensor, weight: Tensor | null, bias: Tensor | null,
       out.set(acc);
       return new Tensor(out, [cols]);
     };
-    const grads = [new Tensor(dx, [...x.shape]), param(dw, weight), param(db, bias)];
-    return grads.filter((_, i) => [x, weight, bias][i] !== null);
+    const grads: (Tensor | null)[] = [new Tensor(dx, [...shape])];
+    if (weight !== null) grads.push(param(dw, weight));
+    if (bias !== null) grads.push(param(db, bias));
+    return grads;
   });
 }
 

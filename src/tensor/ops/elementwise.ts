@@ -21,10 +21,21 @@ function lift(o: Operand, like: Tensor): Tensor {
   return full([], o, dtype);
 }
 
+interface UnaryOptions {
+  /** The addon's vector kernel for float32. */
+  kernel?: UnaryOp;
+  /** Output type (default: x's float type). */
+  dtype?: DType;
+  /** Whether the gradient rule reads the output y (only then is it kept until backward). */
+  savesOutput?: boolean;
+}
+
 function unary(name: string, x: Tensor, f: (v: number) => number, grad: ((g: Tensor, y: Tensor) => Tensor) | null,
-  kernel?: UnaryOp, dtype = floatOf(x.dtype)): Tensor {
-  const y = new Tensor(unaryValues(x, f, kernel, dtype), [...x.shape]);
-  return grad === null ? y : record(name, y, [x], (g) => [grad(g, y)]);
+  opts: UnaryOptions = {}): Tensor {
+  const y = new Tensor(unaryValues(x, f, opts.kernel, opts.dtype ?? floatOf(x.dtype)), [...x.shape]);
+  if (grad === null) return y;
+  const kept = opts.savesOutput ? y : null;
+  return record(name, y, [x], (g) => [grad(g, kept!)]);
 }
 
 /** f over x's elements, on the addon's vector kernel when x is contiguous float32 and it has one. */
@@ -40,17 +51,23 @@ export function unaryValues(x: Tensor, f: (v: number) => number, kernel?: UnaryO
 type PartialGrad = (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => Tensor;
 type BinaryGrad = [PartialGrad, PartialGrad];
 
+/**
+ * A broadcasting binary op. `saves` names what its gradient rules read ('a', 'b', 'y' for the output): only
+ * those stay alive until backward, so add and sub keep no activations at all.
+ */
 function binary(name: string, ao: Operand, bo: Operand, dtype: (a: DType, b: DType) => DType,
-  f: (x: number, y: number) => number, grad: BinaryGrad | null, kernel?: BinaryOp): Tensor {
+  f: (x: number, y: number) => number, grad: BinaryGrad | null, kernel?: BinaryOp, saves = ''): Tensor {
   const a = ao instanceof Tensor ? ao : lift(ao, bo as Tensor);
   const b = lift(bo, a);
   const shape = broadcastShapes(name, a.shape, b.shape);
   const outType = dtype(a.dtype, b.dtype);
   const y = new Tensor(kernel !== undefined && nativeBinary(kernel, a, b, shape, outType) || mapBinary(a, b, shape, outType, f), shape);
   if (grad === null) return y;
+  const kept = { a: saves.includes('a') ? a : null, b: saves.includes('b') ? b : null, y: saves.includes('y') ? y : null };
+  const [needA, needB, shapeA, shapeB] = [a.requiresGrad, b.requiresGrad, a.shape, b.shape];
   return record(name, y, [a, b], (g) => [
-    a.requiresGrad ? sumTo(grad[0](g, a, b, y), a.shape) : null,
-    b.requiresGrad ? sumTo(grad[1](g, a, b, y), b.shape) : null,
+    needA ? sumTo(grad[0](g, kept.a!, kept.b!, kept.y!), shapeA) : null,
+    needB ? sumTo(grad[1](g, kept.a!, kept.b!, kept.y!), shapeB) : null,
   ]);
 }
 
@@ -98,11 +115,11 @@ export const sub = (a: Operand, b: Operand): Tensor =>
   binary('sub', a, b, keep, (x, y) => x - y, [(g) => g, (g) => neg(g)], 'sub');
 
 export const mul = (a: Operand, b: Operand): Tensor =>
-  binary('mul', a, b, keep, (x, y) => x * y, [(g, _x, y) => mul(g, y), (g, x) => mul(g, x)], 'mul');
+  binary('mul', a, b, keep, (x, y) => x * y, [(g, _x, y) => mul(g, y), (g, x) => mul(g, x)], 'mul', 'ab');
 
 // d(a/b) = g/b, −g·a/b² = −g·y/b
 export const div = (a: Operand, b: Operand): Tensor =>
-  binary('div', a, b, toFloat, (x, y) => x / y, [(g, _x, y) => div(g, y), (g, _x, y, q) => neg(div(mul(g, q), y))], 'div');
+  binary('div', a, b, toFloat, (x, y) => x / y, [(g, _x, y) => div(g, y), (g, _x, y, q) => neg(div(mul(g, q), y))], 'div', 'by');
 
 /** a^b; d/da = b·a^(b−1), d/db = a^b·ln a. */
 export function pow(a: Tensor, b: Operand): Tensor {
@@ -111,27 +128,27 @@ export function pow(a: Tensor, b: Operand): Tensor {
     return unary('pow', a, (x) => x ** p, (g) => mul(g, mul(pow(a, p - 1), p)));
   }
   return binary('pow', a, b, toFloat, (x, y) => x ** y,
-    [(g, x, y) => mul(g, mul(y, pow(x, sub(y, 1)))), (g, x, _y, out) => mul(g, mul(out, log(x)))]);
+    [(g, x, y) => mul(g, mul(y, pow(x, sub(y, 1)))), (g, x, _y, out) => mul(g, mul(out, log(x)))], undefined, 'aby');
 }
 
-export const neg = (x: Tensor): Tensor => unary('neg', x, (v) => -v, (g) => neg(g), 'neg', x.dtype);
-export const exp = (x: Tensor): Tensor => unary('exp', x, Math.exp, (g, y) => mul(g, y), 'exp');
-export const log = (x: Tensor): Tensor => unary('log', x, Math.log, (g) => div(g, x), 'log');
+export const neg = (x: Tensor): Tensor => unary('neg', x, (v) => -v, (g) => neg(g), { kernel: 'neg', dtype: x.dtype });
+export const exp = (x: Tensor): Tensor => unary('exp', x, Math.exp, (g, y) => mul(g, y), { kernel: 'exp', savesOutput: true });
+export const log = (x: Tensor): Tensor => unary('log', x, Math.log, (g) => div(g, x), { kernel: 'log' });
 // d√x = 1/(2√x)
-export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, Math.sqrt, (g, y) => div(g, mul(y, 2)), 'sqrt');
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, Math.sqrt, (g, y) => div(g, mul(y, 2)), { kernel: 'sqrt', savesOutput: true });
 // d x^(−1/2) = −½ x^(−3/2) = −½ y³
-export const rsqrt = (x: Tensor): Tensor => unary('rsqrt', x, (v) => 1 / Math.sqrt(v), (g, y) => mul(g, mul(pow(y, 3), -0.5)), 'rsqrt');
+export const rsqrt = (x: Tensor): Tensor => unary('rsqrt', x, (v) => 1 / Math.sqrt(v), (g, y) => mul(g, mul(pow(y, 3), -0.5)), { kernel: 'rsqrt', savesOutput: true });
 // d tanh = 1 − y²
-export const tanh = (x: Tensor): Tensor => unary('tanh', x, Math.tanh, (g, y) => mul(g, sub(1, mul(y, y))), 'tanh');
+export const tanh = (x: Tensor): Tensor => unary('tanh', x, Math.tanh, (g, y) => mul(g, sub(1, mul(y, y))), { kernel: 'tanh', savesOutput: true });
 // d erf = 2/√π · e^(−x²)
 export const erf = (x: Tensor): Tensor =>
-  unary('erf', x, erfScalar, (g) => mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))), 'erf');
+  unary('erf', x, erfScalar, (g) => mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))), { kernel: 'erf' });
 // dσ = σ(1 − σ)
 export const sigmoid = (x: Tensor): Tensor =>
-  unary('sigmoid', x, (v) => 1 / (1 + Math.exp(-v)), (g, y) => mul(g, mul(y, sub(1, y))), 'sigmoid');
+  unary('sigmoid', x, (v) => 1 / (1 + Math.exp(-v)), (g, y) => mul(g, mul(y, sub(1, y))), { kernel: 'sigmoid', savesOutput: true });
 // d|x| = sign x (0 at 0, as torch)
-export const abs = (x: Tensor): Tensor => unary('abs', x, Math.abs, (g) => mul(g, sign(x)), 'abs', x.dtype);
-export const sign = (x: Tensor): Tensor => unary('sign', x, Math.sign, null, undefined, x.dtype);
+export const abs = (x: Tensor): Tensor => unary('abs', x, Math.abs, (g) => mul(g, sign(x)), { kernel: 'abs', dtype: x.dtype });
+export const sign = (x: Tensor): Tensor => unary('sign', x, Math.sign, null, { dtype: x.dtype });
 
 /** Clamps into [min, max]; the gradient passes where min ≤ x ≤ max, as torch does. */
 export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
@@ -144,7 +161,8 @@ export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   const y = new Tensor(mapUnary(x, dtype, dtype === 'bool' ? (v) => (v !== 0 ? 1 : 0) : dtype === 'int32' ? Math.trunc : (v) => v), [...x.shape]);
-  return isFloat(x.dtype) && isFloat(dtype) ? record('cast', y, [x], (g) => [cast(g, x.dtype)]) : y;
+  const from = x.dtype;
+  return isFloat(from) && isFloat(dtype) ? record('cast', y, [x], (g) => [cast(g, from)]) : y;
 }
 
 // comparisons give bool tensors and no gradient
@@ -158,23 +176,24 @@ export const logicalAnd = (a: Tensor, b: Tensor): Tensor => binary('logicalAnd',
 export const logicalNot = (a: Tensor): Tensor => new Tensor(mapUnary(a, 'bool', (v) => +(v === 0)), [...a.shape]);
 /** Element-wise larger value; NaN wins, and ties split the gradient evenly, as torch. */
 export const maximum = (a: Operand, b: Operand): Tensor =>
-  binary('maximum', a, b, keep, (x, y) => (x > y || Number.isNaN(x) ? x : y), [(g, x, y) => mul(g, winner(x, y)), (g, x, y) => mul(g, winner(y, x))]);
+  binary('maximum', a, b, keep, (x, y) => (x > y || Number.isNaN(x) ? x : y), [(g, x, y) => mul(g, winner(x, y)), (g, x, y) => mul(g, winner(y, x))], undefined, 'ab');
 
 /** Element-wise smaller value; NaN wins, and ties split the gradient evenly, as torch. */
 export const minimum = (a: Operand, b: Operand): Tensor =>
-  binary('minimum', a, b, keep, (x, y) => (x < y || Number.isNaN(x) ? x : y), [(g, x, y) => mul(g, winner(y, x)), (g, x, y) => mul(g, winner(x, y))]);
+  binary('minimum', a, b, keep, (x, y) => (x < y || Number.isNaN(x) ? x : y), [(g, x, y) => mul(g, winner(y, x)), (g, x, y) => mul(g, winner(x, y))], undefined, 'ab');
 
 /** 1 where x > y, ½ where they tie, 0 elsewhere: x's share of a maximum's gradient. */
 const winner = (x: Tensor, y: Tensor): Tensor => where(gt(x, y), 1, where(eq(x, y), 0.5, 0));
 
 /** cond ? a : b element-wise, all three broadcast together. */
 export function where(cond: Tensor, ao: Operand, bo: Operand): Tensor {
-  const a = ao instanceof Tensor ? ao : lift(ao, bo instanceof Tensor ? bo : full([], 0));
+  const a = ao instanceof Tensor ? ao : lift(ao, bo instanceof Tensor ? bo : cond);
   const b = lift(bo, a);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);
   const y = new Tensor(mapTernary(cond, a, b, shape, promote(a.dtype, b.dtype), (c, x, z) => (c !== 0 ? x : z)), shape);
+  const [needA, needB, shapeA, shapeB] = [a.requiresGrad, b.requiresGrad, a.shape, b.shape]; // keep cond only
   return record('where', y, [a, b], (g) => [
-    a.requiresGrad ? sumTo(where(cond, g, 0), a.shape) : null,
-    b.requiresGrad ? sumTo(where(cond, 0, g), b.shape) : null,
+    needA ? sumTo(where(cond, g, 0), shapeA) : null,
+    needB ? sumTo(where(cond, 0, g), shapeB) : null,
   ]);
 }

@@ -41,7 +41,8 @@ function gatherAs(op: string, x: Tensor, dim: number, index: Tensor): Tensor {
   const data = allocate(x.dtype, offs.length);
   for (let i = 0; i < offs.length; i++) data[i] = x.data[offs[i]!]!;
   const y = new Tensor(data, [...index.shape]);
-  return record('gather', y, [x], (g) => [scatterAdd(zeros(x.shape, g.dtype), d, index, g)]);
+  const shape = x.shape;
+  return record('gather', y, [x], (g) => [scatterAdd(zeros(shape, g.dtype), d, index, g)]);
 }
 
 /** out = x with src[…, i, …] added at out[…, index[…, i, …], …] along `dim` (repeated indices accumulate). */

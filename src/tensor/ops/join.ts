@@ -25,7 +25,8 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
     copyInto(slice(y, ax, at, at + x.shape[ax]!), x);
     at += x.shape[ax]!;
   }
-  return record('concat', y, [...xs], (g) => xs.map((x, i) => slice(g, ax, starts[i]!, starts[i]! + x.shape[ax]!)));
+  const sizes = xs.map((x) => x.shape[ax]!);
+  return record('concat', y, [...xs], (g) => sizes.map((n, i) => slice(g, ax, starts[i]!, starts[i]! + n)));
 }
 
 /** Joins equal-shaped tensors along a new axis. */
@@ -62,7 +63,8 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   for (let p = 0; p < pads.length / 2; p++) shape[x.ndim - 1 - p]! += pads[2 * p]! + pads[2 * p + 1]!;
   const y = full(shape, value, x.dtype);
   copyInto(interior(y, pads, x.shape), x);
-  return record('pad', y, [x], (g) => [interior(g, pads, x.shape)]);
+  const shape0 = x.shape;
+  return record('pad', y, [x], (g) => [interior(g, pads, shape0)]);
 }
 
 /** The part of a padded tensor that holds the original values. */

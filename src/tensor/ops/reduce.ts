@@ -46,7 +46,8 @@ export function sum(x: Tensor, axes?: Axes, keepdim = false): Tensor {
   });
   const y = new Tensor(data, reducedShape(x.shape, ax, keepdim));
   // every input element got the output's gradient once
-  return record('sum', y, [x], (g) => [expand(reshape(g, reducedShape(x.shape, ax, true)), x.shape)]);
+  const shape = x.shape; // the rule keeps the shape, not x
+  return record('sum', y, [x], (g) => [expand(reshape(g, reducedShape(shape, ax, true)), shape)]);
 }
 
 export function mean(x: Tensor, axes?: Axes, keepdim = false): Tensor {

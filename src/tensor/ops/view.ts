@@ -19,7 +19,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     () => `reshape: cannot view a tensor of shape ${fmt(x.shape)} (${x.size} elements) as ${fmt(shape)}`);
   const src = x.isContiguous ? x : new Tensor(copyValues(x, x.dtype), x.shape);
   const y = view(src, target, contiguousStrides(target), src.offset);
-  return record('reshape', y, [x], (g) => [reshape(g, x.shape)]);
+  const shape0 = x.shape;
+  return record('reshape', y, [x], (g) => [reshape(g, shape0)]);
 }
 
 /** Merges dims start..end (inclusive) into one. */
