@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   Tensor, TensorError, tensor, zeros, full, matmul, softmax, conv2d, convTranspose2d, gather, embedding, crossEntropy,
-  neg, abs, maximum, minimum, expand, split, randn, sum,
+  neg, abs, maximum, minimum, expand, split, randn, sum, mul, pow,
 } from '../src/tensor/index.ts';
 import { readSafetensors, writeSafetensors, SafetensorsError } from '../src/nn/safetensors.ts';
 import { assertClose } from './helpers.ts';
@@ -129,4 +129,17 @@ test('safetensors reader: malformed files fail with the file and key named', () 
 
 test('safetensors writer refuses the reserved name __metadata__', () => {
   assert.throws(() => writeSafetensors(join(dir, 'meta.st'), { __metadata__: zeros([1]) }), /reserves it/);
+});
+
+test('backward on a non-scalar needs an explicit gradient, as torch', () => {
+  const x = tensor([1, 2]).requireGrad();
+  assert.throws(() => mul(x, 2).backward(), /a gradient can be implied only for a one-element output, this one has shape \[2\]/);
+  mul(x, 2).backward(tensor([1, 3]));
+  assert.deepEqual(x.grad!.toArray(), [2, 6]);
+});
+
+test('pow(x, 0) has gradient 0, also at x = 0', () => {
+  const x = tensor([0, 2]).requireGrad();
+  sum(pow(x, 0)).backward();
+  assert.deepEqual(x.grad!.toArray(), [0, 0]);
 });

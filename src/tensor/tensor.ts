@@ -51,7 +51,10 @@ export class Tensor {
     return new Tensor(this.data, this.shape, this.strides, this.offset);
   }
 
+  /** Backpropagates from this tensor; a non-scalar needs the gradient of its output, as in torch. */
   backward(grad?: Tensor): void {
+    check(grad !== undefined || this.size === 1,
+      () => `backward: a gradient can be implied only for a one-element output, this one has shape ${fmt(this.shape)}; pass backward(grad) or reduce first`);
     runBackward(this, grad ?? full(this.shape, 1, this.dtype));
   }
 

@@ -125,7 +125,8 @@ export const div = (a: Operand, b: Operand): Tensor =>
 export function pow(a: Tensor, b: Operand): Tensor {
   if (typeof b === 'number') {
     const p = b;
-    return unary('pow', a, (x) => x ** p, (g) => mul(g, mul(pow(a, p - 1), p)));
+    // d x^0 = 0 everywhere (pow(0, −1)·0 would give NaN at 0)
+    return unary('pow', a, (x) => x ** p, (g) => (p === 0 ? mul(g, 0) : mul(g, mul(pow(a, p - 1), p))));
   }
   return binary('pow', a, b, toFloat, (x, y) => x ** y,
     [(g, x, y) => mul(g, mul(y, pow(x, sub(y, 1)))), (g, x, _y, out) => mul(g, mul(out, log(x)))], undefined, 'aby');
