@@ -38,7 +38,7 @@ function reduceWith(op: string, x: Tensor, axes: number[], dtype: DType, fold: F
 export function sum(x: Tensor, axes?: Axes, keepdim = false): Tensor {
   const ax = normAxes('sum', axes, x.ndim);
   const dtype = x.dtype === 'bool' ? 'int32' : x.dtype;
-  const data = reduceWith('sum', x, ax, dtype, (v, t, s, c) => {
+  const data = sumLeading(x, ax, dtype) ?? reduceWith('sum', x, ax, dtype, (v, t, s, c) => {
     let acc = 0;
     if (t === null) for (let k = s; k < s + c; k++) acc += v[k]!;
     else for (let k = s; k < s + c; k++) acc += v[t[k]!]!;
@@ -48,6 +48,22 @@ export function sum(x: Tensor, axes?: Axes, keepdim = false): Tensor {
   // every input element got the output's gradient once
   const shape = x.shape; // the rule keeps the shape, not x
   return record('sum', y, [x], (g) => [expand(reshape(g, reducedShape(shape, ax, true)), shape)]);
+}
+
+/**
+ * Sum over the leading axes of a contiguous tensor (a bias gradient: (B·T, C) → (C)) as whole-row additions,
+ * which stream memory instead of striding down columns; null for other cases.
+ */
+function sumLeading(x: Tensor, axes: number[], dtype: DType): Tensor['data'] | null {
+  if (!x.isContiguous || axes.length === 0 || axes.length === x.ndim || !axes.every((a, i) => a === i)) return null;
+  const inner = numel(x.shape.slice(axes.length));
+  const rows = x.size / Math.max(1, inner);
+  const acc = new Float64Array(inner);
+  const v = x.data;
+  for (let r = 0, o = x.offset; r < rows; r++, o += inner) for (let j = 0; j < inner; j++) acc[j] += v[o + j]!;
+  const out = allocate(dtype, inner);
+  out.set(acc);
+  return out;
 }
 
 export function mean(x: Tensor, axes?: Axes, keepdim = false): Tensor {
