@@ -98,6 +98,13 @@ export function runBackward(root: Tensor, grad: Tensor): void {
   check(sameShape(grad.shape, root.shape), () => `backward: gradient shape ${fmt(grad.shape)} does not match tensor shape ${fmt(root.shape)}`);
   const start = nodeOf(root);
   const pending = new Map<GradFn, Tensor>([[start, grad]]);
+  // how many pending gradients read each storage: a leaf may adopt a gradient's storage only when it is the sole
+  // reader (rules return new tensors or views of their g, never saved forward tensors)
+  const readers = new Map<Tensor['data'], number>([[grad.data, 2]]); // the caller's seed is never adopted
+  const hand = (t: Tensor): Tensor => {
+    readers.set(t.data, (readers.get(t.data) ?? 0) + 1);
+    return t;
+  };
   noGrad(() => {
     for (const node of topoOrder(start)) {
       const g = pending.get(node);
@@ -105,8 +112,9 @@ export function runBackward(root: Tensor, grad: Tensor): void {
       if (g === undefined) continue;
       if (node.leaf !== undefined) {
         const t = node.leaf;
-        // a copy: a rule may hand the same tensor to several inputs, and optimisers update .grad in place
-        t.grad = t.grad === null ? g.clone() : t.grad.add(g);
+        // optimisers update .grad in place, so it must not share storage with anything else
+        const owned = readers.get(g.data) === 1 && g.isContiguous && g.offset === 0 && g.data.length === g.size;
+        t.grad = t.grad === null ? (owned ? g.detach() : g.clone()) : t.grad.add(g);
         continue;
       }
       check(node.backward !== null, () => `backward: the graph through ${node.name} was already used by an earlier backward; run the forward again`);
@@ -119,7 +127,7 @@ export function runBackward(root: Tensor, grad: Tensor): void {
         const gi = isFloat(e.dtype) && raw.dtype !== e.dtype ? raw.to(e.dtype) : raw;
         check(sameShape(gi.shape, e.shape), () => `backward of ${node.name}: gradient ${fmt(gi.shape)} for input ${i} of shape ${fmt(e.shape)}`);
         const prev = pending.get(e.node);
-        pending.set(e.node, prev === undefined ? gi : prev.add(gi));
+        pending.set(e.node, hand(prev === undefined ? gi : prev.add(gi)));
       });
       node.edges = [];
     }

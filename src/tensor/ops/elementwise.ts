@@ -3,11 +3,10 @@
 import { Tensor, full } from '../tensor.ts';
 import { floatOf, isFloat, promote, type DType, type Storage } from '../dtype.ts';
 import { record } from '../autograd.ts';
-import { broadcastShapes, numel, repeatLayout, sameShape } from '../shape.ts';
+import { broadcastShapes, broadcastStrides, contiguousStrides, numel, repeatLayout, sameShape } from '../shape.ts';
 import { binaryF32, unaryF32 } from '../backend/index.ts';
 import type { BinaryOp, UnaryOp } from '../backend/elementwise_native.ts';
 import { compact, copyValues, mapBinary, mapTernary, mapUnary, type View } from '../kernels.ts';
-import { expand } from './view.ts';
 import { check } from '../errors.ts';
 import { erf as erfScalar } from '../math.ts';
 import { sumTo } from './reduce.ts';
@@ -61,7 +60,7 @@ function binary(name: string, ao: Operand, bo: Operand, dtype: (a: DType, b: DTy
   const b = lift(bo, a);
   const shape = broadcastShapes(name, a.shape, b.shape);
   const outType = dtype(a.dtype, b.dtype);
-  const y = new Tensor(kernel !== undefined && nativeBinary(kernel, a, b, shape, outType) || mapBinary(a, b, shape, outType, f), shape);
+  const y = new Tensor(binaryValues(a, b, shape, outType, f, kernel), shape);
   if (grad === null) return y;
   const kept = { a: saves.includes('a') ? a : null, b: saves.includes('b') ? b : null, y: saves.includes('y') ? y : null };
   const [needA, needB, shapeA, shapeB] = [a.requiresGrad, b.requiresGrad, a.shape, b.shape];
@@ -71,37 +70,38 @@ function binary(name: string, ao: Operand, bo: Operand, dtype: (a: DType, b: DTy
   ]);
 }
 
+/** a ∘ b over the broadcast `shape`, reading each operand as the smaller block it repeats. */
+function binaryValues(a: View, b: View, shape: number[], outType: DType, f: (x: number, y: number) => number,
+  kernel?: BinaryOp): Storage {
+  const A = compact(a);
+  const B = compact(b);
+  const inner = broadcastShapes('binary', A.shape, B.shape);
+  if (numel(inner) < numel(shape)) {
+    // both operands repeat (a broadcast gradient times a bias, say): compute the block once, then repeat it
+    const block = binaryValues(A, B, inner, outType, f, kernel);
+    const strides = broadcastStrides(inner, contiguousStrides(inner), shape);
+    return copyValues({ data: block, shape, strides, offset: 0, isContiguous: false }, outType);
+  }
+  return (kernel !== undefined && nativeBinary(kernel, A, B, shape, outType)) || mapBinary(A, B, shape, outType, f);
+}
+
 /**
  * The addon's result for the float32 layouts it covers: one operand spans the output contiguously, the other is
- * the same, a scalar, a repeated trailing block or one value per leading block (after shrinking broadcast dims);
- * null for anything else.
+ * the same, a scalar, a repeated trailing block or one value per leading block; null for anything else.
  */
-function nativeBinary(op: BinaryOp, a: Tensor, b: Tensor, shape: number[], outType: DType): Storage | null {
+function nativeBinary(op: BinaryOp, A: View, B: View, shape: number[], outType: DType): Storage | null {
   const n = numel(shape);
-  if (outType !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32' || n === 0) return null;
-  let A: View = compact(a);
-  let B: View = compact(b);
-  // neither spans the output (a broadcast gradient times a bias, say): spell out the larger one, a block copy
-  if (!sameShape(A.shape, shape) && !sameShape(B.shape, shape)) {
-    if (numel(A.shape) >= numel(B.shape)) A = spanning(a, shape);
-    else B = spanning(b, shape);
-  }
+  if (outType !== 'float32' || !(A.data instanceof Float32Array) || !(B.data instanceof Float32Array) || n === 0) return null;
   const swap = !sameShape(A.shape, shape);
   const [big, small] = swap ? [B, A] : [A, B];
-  if (!big.isContiguous || !small.isContiguous) return null;
+  if (!sameShape(big.shape, shape) || !big.isContiguous || !small.isContiguous) return null;
   const layout = repeatLayout(small.shape, shape);
   if (layout === null) return null;
   const out = new Float32Array(n);
   const count = numel(small.shape);
   const rows = layout === 'row' ? n / count : layout === 'column' ? count : 1; // (rows, cols) view of the output
-  const ok = binaryF32(op, big.data as Float32Array, big.offset, small.data as Float32Array, small.offset, out,
-    rows, n / rows, layout, swap);
+  const ok = binaryF32(op, big.data as Float32Array, big.offset, small.data as Float32Array, small.offset, out, rows, n / rows, layout, swap);
   return ok ? out : null;
-}
-
-/** t broadcast to `shape` as contiguous values. */
-function spanning(t: Tensor, shape: number[]): View {
-  return new Tensor(copyValues(expand(t, shape), t.dtype), shape);
 }
 
 const keep = promote;
