@@ -8,11 +8,15 @@ import { matmul } from './matmul.ts';
 import { add } from './elementwise.ts';
 import { contiguous, reshape, transpose } from './view.ts';
 
-export interface Window {
-  kernel: [number, number];
+/** How a window slides: one number for both dims or [h, w]. */
+export interface Sliding {
   stride?: number | [number, number];
   padding?: number | [number, number];
   dilation?: number | [number, number];
+}
+
+export interface Window extends Sliding {
+  kernel: [number, number];
 }
 
 const pair = (v: number | [number, number] | undefined, d: number): [number, number] =>
@@ -92,10 +96,7 @@ export function fold(cols: Tensor, size: [number, number], win: Window): Tensor 
   return record('fold', y, [cols], (grad) => [unfold(grad, win)]);
 }
 
-export interface ConvOptions {
-  stride?: number | [number, number];
-  padding?: number | [number, number];
-  dilation?: number | [number, number];
+export interface ConvOptions extends Sliding {
   groups?: number;
 }
 
@@ -115,11 +116,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   return y;
 }
 
-export interface ConvTransposeOptions {
-  stride?: number | [number, number];
-  padding?: number | [number, number];
+export interface ConvTransposeOptions extends Sliding {
   outputPadding?: number | [number, number];
-  dilation?: number | [number, number];
 }
 
 /** torch.nn.functional.conv_transpose2d (groups 1): x (B, Cin, H, W), weight (Cin, Cout, kh, kw), bias (Cout). */
