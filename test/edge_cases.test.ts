@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   Tensor, TensorError, tensor, zeros, full, matmul, softmax, conv2d, convTranspose2d, gather, embedding, crossEntropy,
-  neg, abs, maximum, minimum, expand, split, randn, sum, mul, pow,
+  neg, abs, maximum, minimum, expand, split, randn, sum, mul, pow, layerNorm,
 } from '../src/tensor/index.ts';
 import { readSafetensors, writeSafetensors, SafetensorsError } from '../src/nn/safetensors.ts';
 import { assertClose } from './helpers.ts';
@@ -142,4 +142,13 @@ test('pow(x, 0) has gradient 0, also at x = 0', () => {
   const x = tensor([0, 2]).requireGrad();
   sum(pow(x, 0)).backward();
   assert.deepEqual(x.grad!.toArray(), [0, 0]);
+});
+
+test('layer norm of zero rows runs forward and backward (parameter gradients are zeros)', () => {
+  const x = zeros([0, 8]).requireGrad();
+  const w = full([8], 1).requireGrad();
+  const b = zeros([8]).requireGrad();
+  layerNorm(x, w, b).sum().backward();
+  assert.deepEqual(w.grad!.toArray(), new Array(8).fill(0));
+  assert.deepEqual(b.grad!.toArray(), new Array(8).fill(0));
 });

@@ -148,6 +148,7 @@ napi_value SoftmaxForward(napi_env env, napi_callback_info info) {
   span(r, x.length, "x", 0, "", n);
   span(r, y.length, "y", 0, "", n);
   if (!r.ok()) return nullptr;
+  if (rows == 0 || cols == 0) return undefined(env);  // nothing to compute, and no 0/0 in the task split
   const EltKernels& k = kernels();
   split(rows, tasks_for(n, rows), 1, [&](index_t r0, index_t r1) {
     k.softmax_forward(x.data + r0 * cols, y.data + r0 * cols, r1 - r0, cols, log);
@@ -168,6 +169,7 @@ napi_value SoftmaxBackward(napi_env env, napi_callback_info info) {
   span(r, g.length, "g", 0, "", n);
   span(r, dx.length, "dx", 0, "", n);
   if (!r.ok()) return nullptr;
+  if (rows == 0 || cols == 0) return undefined(env);  // nothing to compute, and no 0/0 in the task split
   const EltKernels& k = kernels();
   split(rows, tasks_for(n, rows), 1, [&](index_t r0, index_t r1) {
     const index_t o = r0 * cols;
@@ -196,6 +198,7 @@ napi_value NormForward(napi_env env, napi_callback_info info) {
   span(r, mean.length, "mean", 0, "", rows);
   span(r, rstd.length, "rstd", 0, "", rows);
   if (!r.ok()) return nullptr;
+  if (rows == 0 || cols == 0) return undefined(env);  // nothing to compute, and no 0/0 in the task split
   const EltKernels& k = kernels();
   split(rows, tasks_for(n, rows), 1, [&](index_t r0, index_t r1) {
     const index_t o = r0 * cols;
@@ -228,6 +231,7 @@ napi_value NormBackward(napi_env env, napi_callback_info info) {
   if (dw.data) span(r, dw.length, "dw", 0, "", nw);
   if (db.data) span(r, db.length, "db", 0, "", nw);
   if (!r.ok()) return nullptr;
+  if (rows == 0 || cols == 0) return undefined(env);  // nothing to compute, and no 0/0 in the task split
   const EltKernels& k = kernels();
   const int tasks = tasks_for(n, rows);
   // Task 0 adds into dw/db directly; the others into zeroed float64 partials, added in afterwards. Each task

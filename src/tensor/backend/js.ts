@@ -5,6 +5,11 @@ import type { FloatStorage } from '../dtype.ts';
 export function jsGemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
   A: FloatStorage, offA: number, lda: number, B: FloatStorage, offB: number, ldb: number,
   beta: number, C: FloatStorage, offC: number, ldc: number): void {
+  if (alpha === 0 || K === 0) {
+    // as BLAS (and the addon): op(A)·op(B) is not read, so NaN in A or B does not reach C
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) C[offC + i * ldc + j] = beta === 0 ? 0 : beta * C[offC + i * ldc + j]!;
+    return;
+  }
   const aRow = new Float64Array(K);
   const acc = new Float64Array(N);
   for (let i = 0; i < M; i++) {

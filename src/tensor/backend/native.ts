@@ -27,9 +27,10 @@ export interface NativeKernels extends NativeElementwise {
 export let loadError: string | null = null;
 
 // This file is <repo>/src/tensor/backend/native.ts, so the repository root is three levels up.
-// PIXELLLM_ADDON overrides the path (a build elsewhere, or a test of the fallback).
+// PIXELLLM_ADDON (relative to the working directory) overrides the path: a build elsewhere, or a test of the fallback.
 const addonPath = process.env.PIXELLLM_ADDON
-  ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../build/Release/pixelllm_native.node');
+  ? path.resolve(process.env.PIXELLLM_ADDON)
+  : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../build/Release/pixelllm_native.node');
 
 let cached: NativeKernels | null | undefined;
 
