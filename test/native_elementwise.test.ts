@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Generator } from '../src/tensor/random.ts';
 import { loadNative, loadError } from '../src/tensor/backend/native.ts';
 import { BINARY, BMODE, UNARY, type UnaryOp } from '../src/tensor/backend/elementwise_native.ts';
 import * as rows64 from '../src/tensor/backend/rows.ts';
@@ -14,16 +15,10 @@ import { erf } from '../src/tensor/math.ts';
 
 const native = loadNative();
 
-/** Deterministic uniform values in [0, 1) (mulberry32). */
+/** Deterministic uniform values in [0, 1), from the project's seeded generator. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Generator(seed);
+  return () => g.next();
 }
 
 const EDGES = [0, -0, 1, -1, 1e-40, -1e-40, 1e30, -1e30, 3.4e38, -3.4e38, Infinity, -Infinity, NaN, 88.72, 88.73, -87.3, -103.9, -150];

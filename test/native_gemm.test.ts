@@ -7,20 +7,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { Generator } from '../src/tensor/random.ts';
 import { loadNative, loadError, type NativeKernels } from '../src/tensor/backend/native.ts';
 
 const native = loadNative();
 
-/** Deterministic uniform values in [-1, 1) (mulberry32). */
+/** Deterministic uniform values in [-1, 1), from the project's seeded generator. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const g = new Generator(seed);
+  return () => g.next() * 2 - 1;
 }
 
 function randomArray(n: number, rand: () => number): Float32Array {

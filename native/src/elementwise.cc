@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 
+#include "cpu_features.h"
 #include "js_args.h"
 #include "thread_pool.h"
 
@@ -16,14 +17,6 @@ namespace {
 
 // Below this many elements a second thread costs more than it saves (waking it is a few microseconds).
 constexpr index_t kParallelMin = 32768;
-
-bool cpu_has_avx2() {
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
 
 // PIXELLLM_KERNEL=scalar forces the portable kernels (as it does for GEMM), for tests.
 const EltKernels& kernels() {

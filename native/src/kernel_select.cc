@@ -5,27 +5,11 @@
 #include <cstring>
 #include <vector>
 
+#include "cpu_features.h"
 #include "gemm_blocked.h"
 
 namespace pixelllm {
 namespace {
-
-bool cpu_has_avx2() {
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
-
-bool cpu_has_avx512() {
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-  // libgcc's check includes the OS enabling the zmm state (XGETBV).
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
 
 // Best-of-3 time of a cache-resident GEMM (~30 MFLOP, well under a millisecond each), alternating between the
 // two candidates so a frequency change or a noisy neighbour affects both alike.
