@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadNative, loadError, type NativeKernels } from '../src/tensor/backend/native.ts';
+import { peerEnv } from './peer_env.ts';
 
 const PYTHON = '/usr/bin/python3'; // Debian's python with python3-torch/python3-numpy (not a pyenv python on PATH)
 const root = new URL('..', import.meta.url).pathname;
@@ -42,15 +43,6 @@ class Peer {
 }
 
 interface PeerInfo { torch: string; numpy: string; blas: string | null; openblas: boolean; openblas_core: string | null }
-
-/** The peer's environment: ours minus OpenBLAS tuning overrides, so OpenBLAS picks its own kernels. */
-function peerEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  const removed = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'].filter((k) => k in env).map((k) => `${k}=${env[k]}`);
-  for (const k of ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']) delete env[k];
-  console.log(removed.length ? `peer environment: unset ${removed.join(', ')}` : 'peer environment: no OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE to unset');
-  return env;
-}
 
 function aptInstall(packages: string[]): boolean {
   if (process.getuid?.() !== 0) return false;

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { peerEnv } from './peer_env.ts';
 import { backendName, exp, gelu, layerNorm, mul, noGrad, randn, setThreads, softmax, type Tensor } from '../src/tensor/index.ts';
 
 const repsAt = process.argv.indexOf('--reps');
@@ -37,7 +38,7 @@ function median(f: () => void): number {
 }
 
 function peer(threads: number): Record<string, number> | null {
-  const run = spawnSync('/usr/bin/python3', [join(root, 'bench/peer_ops.py'), String(threads), String(reps)], { encoding: 'utf8' });
+  const run = spawnSync('/usr/bin/python3', [join(root, 'bench/peer_ops.py'), String(threads), String(reps)], { encoding: 'utf8', env: peerEnv() });
   if (run.status !== 0) {
     console.warn(`peer (PyTorch) unavailable: ${run.stderr.trim().split('\n').at(-1)}; install Debian's python3-torch`);
     return null;
@@ -47,6 +48,9 @@ function peer(threads: number): Record<string, number> | null {
 
 const rows: { op: string; threads: number; ms: number; torch_ms: number | null; ratio: number | null }[] = [];
 console.log(`backend ${backendName}, (4096, 768) float32, median of ${reps}; ratio = torch time / our time (≥ 1: we are faster)`);
+// Warm up every case first: until the allocator has seen 12 MB buffers come and go it maps each one fresh, and a
+// first phase would pay page faults that a running training loop does not.
+for (let i = 0; i < 3; i++) for (const f of Object.values(cases)) f();
 for (const threads of [1, 2]) {
   setThreads(threads);
   const ours = Object.fromEntries(Object.entries(cases).map(([k, f]) => [k, median(f)]));

@@ -11,7 +11,6 @@ Exits with status 3 if torch or numpy cannot be imported.
 """
 import ctypes
 import json
-import os
 import sys
 import time
 
@@ -23,27 +22,7 @@ except ImportError as err:  # the benchmark offers to install Debian's packages
     sys.exit(3)
 
 
-def find_openblas():
-    """The loaded BLAS library that exports openblas_set_num_threads, or (None, None)."""
-    with open("/proc/self/maps") as maps:
-        paths = sorted({line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1]})
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        if hasattr(lib, "openblas_set_num_threads"):
-            return path, lib
-    return (paths[0] if paths else None), None
-
-
-blas_path, openblas = find_openblas()
-
-
-def set_threads(n):
-    torch.set_num_threads(n)
-    if openblas is not None:
-        openblas.openblas_set_num_threads(ctypes.c_int(n))
+from peer_threads import blas_path, openblas, set_threads  # noqa: E402 (after the import check above)
 
 
 def info():

@@ -2,8 +2,10 @@
 import json, sys, time
 import torch
 
+from peer_threads import set_threads
+
 threads, reps = int(sys.argv[1]), int(sys.argv[2])
-torch.set_num_threads(threads)
+set_threads(threads)
 torch.manual_seed(0)
 x0 = torch.randn(4096, 768)
 w = torch.randn(768)
