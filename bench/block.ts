@@ -2,10 +2,9 @@
 // y = LayerNorm(GELU(x·W1 + b1)·W2 + b2 + x), loss mean(y²), forward and backward — the whole per-op path
 // (allocation, autograd, kernels), against PyTorch's CPU autograd in the same run. Writes bench/results/block.json.
 // Usage: npm run bench:block [-- --reps N]
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { peerEnv } from './peer_env.ts';
+import { medianMs, runPeer } from './common.ts';
 import { Generator, add, backendName, gelu, layerNorm, matmul, mean, mul, ones, setThreads, zeros } from '../src/tensor/index.ts';
 
 const repsAt = process.argv.indexOf('--reps');
@@ -29,23 +28,12 @@ function ourMedian(N: number, C: number, H: number): number {
     mean(mul(y, y)).backward();
     for (const p of [w1, b1, w2, b2, lw, lb]) p.grad = null;
   };
-  for (let i = 0; i < 5; i++) step();
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    step();
-    ts.push(performance.now() - t0);
-  }
-  return ts.sort((a, b) => a - b)[Math.floor(reps / 2)]!;
+  return medianMs(step, reps, 5);
 }
 
 function peerMedian(threads: number, N: number, C: number, H: number): number | null {
-  const run = spawnSync('/usr/bin/python3', [join(root, 'bench/peer_block.py'), ...[threads, reps, N, C, H].map(String)], { encoding: 'utf8', env: peerEnv() });
-  if (run.status !== 0) {
-    console.warn(`peer (PyTorch) unavailable: ${run.stderr.trim().split('\n').at(-1)}; install Debian's python3-torch`);
-    return null;
-  }
-  return Number(run.stdout.trim());
+  const out = runPeer(join(root, 'bench/peer_block.py'), [threads, reps, N, C, H]);
+  return out === null ? null : Number(out.trim());
 }
 
 console.log(`backend ${backendName}; MLP block fwd+bwd, median of ${reps}; ratio = torch time / ours (≥ 1: we are faster)`);

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadNative, loadError, type NativeKernels } from '../src/tensor/backend/native.ts';
-import { peerEnv } from './peer_env.ts';
+import { peerEnv } from './common.ts';
 
 const PYTHON = '/usr/bin/python3'; // Debian's python with python3-torch/python3-numpy (not a pyenv python on PATH)
 const root = new URL('..', import.meta.url).pathname;

@@ -1,10 +1,9 @@
 // Element-wise, softmax and layer-norm costs at a transformer's activation size (4096 tokens × 768), forward and
 // backward, against PyTorch's CPU ops measured in the same run. Writes bench/results/ops.json.
 // Usage: npm run bench:ops [-- --reps N]
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { peerEnv } from './peer_env.ts';
+import { medianMs, runPeer } from './common.ts';
 import { backendName, exp, gelu, layerNorm, mul, noGrad, randn, setThreads, softmax, type Tensor } from '../src/tensor/index.ts';
 
 const repsAt = process.argv.indexOf('--reps');
@@ -26,24 +25,9 @@ const cases: Record<string, () => void> = {
   'layer_norm fwd+bwd': fwdBwd((x) => layerNorm(x, w, b, 1e-6)),
 };
 
-function median(f: () => void): number {
-  f();
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    f();
-    ts.push(performance.now() - t0);
-  }
-  return ts.sort((a, c) => a - c)[Math.floor(reps / 2)]!;
-}
-
 function peer(threads: number): Record<string, number> | null {
-  const run = spawnSync('/usr/bin/python3', [join(root, 'bench/peer_ops.py'), String(threads), String(reps)], { encoding: 'utf8', env: peerEnv() });
-  if (run.status !== 0) {
-    console.warn(`peer (PyTorch) unavailable: ${run.stderr.trim().split('\n').at(-1)}; install Debian's python3-torch`);
-    return null;
-  }
-  return JSON.parse(run.stdout);
+  const out = runPeer(join(root, 'bench/peer_ops.py'), [threads, reps]);
+  return out === null ? null : JSON.parse(out);
 }
 
 const rows: { op: string; threads: number; ms: number; torch_ms: number | null; ratio: number | null }[] = [];
@@ -53,7 +37,7 @@ console.log(`backend ${backendName}, (4096, 768) float32, median of ${reps}; rat
 for (let i = 0; i < 3; i++) for (const f of Object.values(cases)) f();
 for (const threads of [1, 2]) {
   setThreads(threads);
-  const ours = Object.fromEntries(Object.entries(cases).map(([k, f]) => [k, median(f)]));
+  const ours = Object.fromEntries(Object.entries(cases).map(([k, f]) => [k, medianMs(f, reps)]));
   const theirs = peer(threads);
   for (const [op, ms] of Object.entries(ours)) {
     const t = theirs?.[op] ?? null;

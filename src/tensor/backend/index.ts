@@ -4,7 +4,7 @@ import type { DType, FloatStorage } from '../dtype.ts';
 import { TensorError } from '../errors.ts';
 import { jsGemm } from './js.ts';
 import * as jsRows from './rows.ts';
-import { BINARY, BMODE, UNARY, type BinaryOp, type NativeElementwise, type UnaryOp } from './elementwise_native.ts';
+import { BINARY, BMODE, UNARY, type BinaryOp, type UnaryOp } from './elementwise_native.ts';
 import { loadError, loadNative, type NativeKernels } from './native.ts';
 
 export type BackendName = 'native' | 'js';
@@ -62,17 +62,13 @@ function isProgression(offs: Int32Array, step: number): boolean {
 /** The row-wise softmax and normalisation kernels for a dtype: native for float32 when the addon has them. */
 export type RowKernels = typeof jsRows;
 export function rowKernels(dtype: DType): RowKernels {
-  return dtype === 'float32' && nativeEw !== null ? (nativeEw as RowKernels) : jsRows;
+  return dtype === 'float32' && native !== null ? (native as RowKernels) : jsRows;
 }
-
-// the element-wise kernels, when this build of the addon has them
-const nativeEw: NativeElementwise | null =
-  native !== null && typeof (native as Partial<NativeElementwise>).unaryF32 === 'function' ? (native as unknown as NativeElementwise) : null;
 
 /** y = f(x) over n contiguous float32 values on the addon; false when the caller must run its own loop. */
 export function unaryF32(op: UnaryOp, x: Float32Array, offX: number, y: Float32Array, n: number): boolean {
-  if (nativeEw === null) return false;
-  nativeEw.unaryF32(UNARY[op], x, offX, y, 0, n);
+  if (native === null) return false;
+  native.unaryF32(UNARY[op], x, offX, y, 0, n);
   return true;
 }
 
@@ -81,7 +77,7 @@ export type BMode = keyof typeof BMODE;
 /** y = a ∘ b (or b ∘ a with swap) with a contiguous rows × cols and b laid out by mode; false without the addon. */
 export function binaryF32(op: BinaryOp, a: Float32Array, offA: number, b: Float32Array, offB: number, y: Float32Array,
   rows: number, cols: number, mode: BMode, swap: boolean): boolean {
-  if (nativeEw === null) return false;
-  nativeEw.binaryF32(BINARY[op], a, offA, b, offB, y, 0, rows, cols, BMODE[mode], swap);
+  if (native === null) return false;
+  native.binaryF32(BINARY[op], a, offA, b, offB, y, 0, rows, cols, BMODE[mode], swap);
   return true;
 }
