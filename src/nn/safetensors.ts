@@ -2,9 +2,10 @@
 // then the raw little-endian tensor bytes. https://github.com/huggingface/safetensors
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Tensor } from '../tensor/index.ts';
+import { UserError } from '../errors.ts';
 
 /** A file that is not valid safetensors, or a tensor in it this project cannot hold; the message names the file and key. */
-export class SafetensorsError extends Error {
+export class SafetensorsError extends UserError {
   override name = 'SafetensorsError';
 }
 

@@ -1,0 +1,40 @@
+// The `pixelllm` command line: one file per sub-command in ./commands, loaded only when it is called.
+import { UserError } from '../errors.ts';
+
+/** A sub-command: parses its own arguments and returns the process exit code. */
+export interface Command {
+  summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  // name: async () => (await import('./commands/name.ts')).command,
+};
+
+function usage(): string {
+  return ['usage: pixelllm <command> [options]', '', 'commands:', ...Object.keys(COMMANDS).map((c) => `  ${c}`),
+    '', 'pixelllm <command> --help shows the options of one command.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[name];
+  if (load === undefined) {
+    console.error(`pixelllm: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await (await load()).run(rest);
+  } catch (e) {
+    // user mistakes (bad flags, unreadable files, wrong formats) get one line; anything else is a bug and keeps its stack
+    if (e instanceof UserError) {
+      console.error(`pixelllm ${name}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
