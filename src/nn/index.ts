@@ -1,0 +1,5 @@
+// The nn layer's public API.
+export { Module, StateDictError, matchesKey, type KeyPattern, type LoadReport } from './module.ts';
+export { Linear, LayerNorm, RMSNorm, Embedding, Conv2d, ConvTranspose2d, Dropout, MLP, activate, type Activation } from './layers.ts';
+export { manualSeed, uniformInit, normalInit, constantInit } from './init.ts';
+export { readSafetensors, writeSafetensors, SafetensorsError } from './safetensors.ts';
