@@ -1,0 +1,167 @@
+// GitForCausalLM against HF transformers (../shared/fixtures/dev/git, made in float64): the image encoder, the visual
+// projection, the decoder's last hidden state and logits over [image tokens ; text tokens], every parameter gradient
+// of 0.01·Σ logsumexp(logits) + Σ(hidden·R), and greedy ids. Sizes and config come from the fixture's meta.json.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tensor, argmax, concat, full, logSoftmax, noGrad, tensor } from '../src/tensor/index.ts';
+import { readSafetensors } from '../src/nn/index.ts';
+import { GitForCausalLM, type GitConfig } from '../src/models/git.ts';
+import { ConfigError } from '../src/models/config.ts';
+import { assertClose, fixturesDir, loadFixture, need } from './helpers.ts';
+
+const dir = join(fixturesDir(), 'git');
+const config = (JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { config: GitConfig }).config;
+const io = loadFixture('git');
+
+function loadModel(): GitForCausalLM {
+  const model = new GitForCausalLM(config).eval();
+  model.loadStateDict(readSafetensors(join(dir, 'model.safetensors')), { source: 'git/model.safetensors' });
+  return model;
+}
+
+const model = loadModel();
+const pixels = need(io, 'pixel_values');
+const ids = need(io, 'input_ids');
+
+test('image encoder and visual projection match HF', () => {
+  noGrad(() => {
+    const vis = model.git.image_encoder.forward(pixels);
+    assertClose(vis, need(io, 'image_encoder_last_hidden_state'), 1e-4, 'image_encoder_last_hidden_state');
+    assertClose(model.git.visual_projection.forward(vis), need(io, 'visual_projection'), 1e-4, 'visual_projection');
+  });
+});
+
+test('last hidden state, logits, loss and every parameter gradient match HF', () => {
+  model.zeroGrad();
+  const { logits, hidden } = model.forward(pixels, ids);
+  assertClose(hidden, need(io, 'last_hidden_state'), 1e-4, 'last_hidden_state');
+  assertClose(logits, need(io, 'logits'), 1e-4, 'logits');
+  // logsumexp(x) = x_0 − log_softmax(x)_0
+  const lse = logits.slice(-1, 0, 1).sub(logSoftmax(logits, -1).slice(-1, 0, 1));
+  const loss = lse.sum().mul(0.01).add(hidden.mul(need(io, 'loss_R')).sum());
+  assertClose(loss.reshape(1), need(io, 'loss'), 1e-4, 'loss');
+  loss.backward();
+  const params = new Map(model.namedParameters());
+  const gradKeys = [...io.keys()].filter((k) => k.startsWith('grad.'));
+  assert.equal(gradKeys.length, params.size, 'the fixture has a gradient for every parameter');
+  for (const key of gradKeys) {
+    const p = params.get(key.slice('grad.'.length));
+    assert.ok(p?.grad, `no gradient for ${key}`);
+    assertClose(p.grad, need(io, key), 1e-3, key);
+  }
+});
+
+/**
+ * HF's greedy search as transformers 5.17 runs it for GIT: argmax at every step; a sequence that emitted EOS
+ * continues with pad; stop when all have. The prompt is one call with the image; each later token is one cached call
+ * whose position id is HF's: generate() makes it i from the text attention mask, and GitModel adds the cache length
+ * (N image + i text tokens), so text token i ≥ prompt length sits at position N + 2i (the uncached forward puts it at i).
+ */
+function greedyHF(prompt: Tensor, maxNew: number): number[][] {
+  const B = prompt.shape[0]!;
+  const seqs = (prompt.tolist() as number[][]).map((r) => [...r]);
+  const done = new Array<boolean>(B).fill(false);
+  noGrad(() => {
+    const visual = model.git.encodeImage(pixels);
+    const N = visual.shape[1]!;
+    let { logits, cache } = model.decodeText(visual, prompt);
+    for (let step = 0; step < maxNew && !done.every(Boolean); step++) {
+      const next = argmax(logits.slice(1, -1), -1).toArray(); // (B)
+      next.forEach((t, b) => {
+        seqs[b]!.push(done[b] ? config.pad_token_id! : t);
+        if (t === config.eos_token_id) done[b] = true;
+      });
+      if (step === maxNew - 1 || done.every(Boolean)) break;
+      const i = seqs[0]!.length - 1; // text index of the token just chosen
+      const ids_ = tensor(seqs.map((s) => [s[i]!]), { dtype: 'int32' });
+      ({ logits, cache } = model.decodeText(null, ids_, { cache, positionIds: tensor([[N + 2 * i]], { dtype: 'int32' }) }));
+    }
+  });
+  return seqs;
+}
+
+test('greedy decoding from the first token matches HF generate', () => {
+  const want = need(io, 'greedy_ids');
+  const prompt = ids.slice(1, 0, 1);
+  assert.deepEqual(greedyHF(prompt, want.shape[1]! - 1), want.tolist());
+});
+
+test('decoding with the KV cache gives the logits of the full forward', () => {
+  noGrad(() => {
+    const full_ = model.forward(pixels, ids).logits; // (B, N + T, V)
+    const T = ids.shape[1]!;
+    const N = full_.shape[1]! - T;
+    const visual = model.git.encodeImage(pixels);
+    // the prompt in one call, then one token per call
+    let { logits, cache } = model.decodeText(visual, ids.slice(1, 0, 2));
+    const pieces = [logits];
+    for (let t = 2; t < T; t++) {
+      ({ logits, cache } = model.decodeText(null, ids.slice(1, t, t + 1), { cache }));
+      pieces.push(logits);
+    }
+    assert.equal(cache.imageTokens, N);
+    assert.equal(cache.textTokens, T);
+    assertClose(concat(pieces, 1), full_.slice(1, N), 1e-5, 'cached logits');
+  });
+});
+
+test('a text attention mask hides padded keys from later tokens only', () => {
+  noGrad(() => {
+    const T = ids.shape[1]!;
+    const mask = full([ids.shape[0]!, T], 1, 'int32');
+    mask.data[T - 1] = 0; // the last token of the first sequence is padding
+    const masked = model.forward(pixels, ids, { attentionMask: mask }).logits;
+    const plain = model.forward(pixels, ids).logits;
+    // nothing attends to the last token except itself, so every position but that one is unchanged
+    const N = plain.shape[1]! - T;
+    assertClose(masked.slice(1, 0, N + T - 1), plain.slice(1, 0, N + T - 1), 1e-6, 'unmasked positions');
+  });
+});
+
+test('inputs that do not fit the config are named', () => {
+  const wrong = full([1, 3, pixels.shape[2]! + config.vision_config.patch_size, pixels.shape[3]!], 0);
+  assert.throws(() => model.git.encodeImage(wrong), (e: Error) => e instanceof ConfigError && /interpolatePosEncoding/.test(e.message));
+  const far = full([1, config.max_position_embeddings + 1], 1, 'int32');
+  assert.throws(() => model.git.decode(null, far), (e: Error) => e instanceof ConfigError && /max_position_embeddings/.test(e.message));
+  assert.throws(() => new GitForCausalLM({ ...config, num_attention_heads: config.hidden_size + 1 }), (e: Error) =>
+    e instanceof ConfigError && e.message.includes(`hidden_size ${config.hidden_size} is not divisible by num_attention_heads ${config.hidden_size + 1}`));
+});
+
+test('position embeddings for another input size: bicubic over the patch grid, class row kept', () => {
+  const emb = model.git.image_encoder.vision_model.embeddings;
+  const { patch_size: p } = config.vision_config;
+  const table = emb.position_embedding.weight;
+  const [P, D] = table.shape as [number, number];
+  const s = Math.round(Math.sqrt(P - 1));
+  const saved = table.clone();
+  // a patch table linear in (row, col) per channel: v = c·(1 + 2·row − 3·col); cubic convolution reproduces
+  // linear functions wherever all four taps fall inside the grid, at the source coordinate (o + ½)·s/n − ½
+  for (let r = 0; r < s; r++) for (let c = 0; c < s; c++) for (let d = 0; d < D; d++) table.data[(1 + r * s + c) * D + d] = (d + 1) * (1 + 2 * r - 3 * c);
+  try {
+    const [gh, gw] = [s + 3, s + 1];
+    const out = noGrad(() => emb.interpolatePosEncoding(gh * gw, gh * p, gw * p)); // (1 + gh·gw, D)
+    assert.deepEqual(out.shape, [1 + gh * gw, D]);
+    assert.deepEqual(out.slice(0, 0, 1).toArray(), saved.slice(0, 0, 1).toArray());
+    const src = (o: number, n: number): number => ((o + 0.5) * s) / n - 0.5;
+    let checked = 0;
+    for (let r = 0; r < gh; r++) {
+      for (let c = 0; c < gw; c++) {
+        const [y, x] = [src(r, gh), src(c, gw)];
+        if (Math.floor(y) < 1 || Math.floor(y) + 2 > s - 1 || Math.floor(x) < 1 || Math.floor(x) + 2 > s - 1) continue;
+        for (let d = 0; d < D; d++) {
+          const want = (d + 1) * (1 + 2 * y - 3 * x);
+          assert.ok(Math.abs(out.data[(1 + r * gw + c) * D + d]! - want) < 1e-4 * Math.max(1, Math.abs(want)), `row ${r} col ${c} ch ${d}`);
+        }
+        checked++;
+      }
+    }
+    assert.ok(checked > 0 || s < 4, 'some interior position was checked');
+    // the whole tower runs at that size
+    const big = full([1, 3, gh * p, gw * p], 0.5);
+    assert.deepEqual(noGrad(() => model.git.encodeImage(big, { interpolatePosEncoding: true })).shape, [1, 1 + gh * gw, config.hidden_size]);
+  } finally {
+    table.data.set(saved.data);
+  }
+});
