@@ -1,6 +1,6 @@
 // Head bookkeeping and attention shared by the transformer models: projections work on (B, T, C), attention on
 // (B, nh, T, hs).
-import { dropout, matmul, softmax, type Generator, type Tensor } from '../tensor/index.ts';
+import { dropout, matmul, scaledMatmul, softmax, type Generator, type Tensor } from '../tensor/index.ts';
 
 /** (B, T, C) → (B, nh, T, hs) as a view; matmul reads it in place. */
 export function splitHeads(x: Tensor, nh: number): Tensor {
@@ -23,7 +23,7 @@ export interface AttendOptions {
 
 /** softmax(q·kᵀ/√hs + mask)·v for q (B, nh, Tq, hs), k and v (B, nh, Tk, hs) → (B, nh, Tq, hs). */
 export function attend(q: Tensor, k: Tensor, v: Tensor, opts: AttendOptions = {}): Tensor {
-  let scores = matmul(q, k.transpose(-2, -1)).mul(1 / Math.sqrt(q.shape.at(-1)!)); // (B, nh, Tq, Tk)
+  let scores = scaledMatmul(q, k.transpose(-2, -1), 1 / Math.sqrt(q.shape.at(-1)!)); // (B, nh, Tq, Tk)
   if (opts.mask) scores = scores.add(opts.mask);
   let probs = softmax(scores, -1);
   const d = opts.dropout;

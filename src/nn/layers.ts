@@ -1,6 +1,6 @@
 // The basic layers, holding their parameters under torch's names (weight, bias) so checkpoint keys load as they are.
 import {
-  Tensor, Generator, conv2d, convTranspose2d, dropout, embedding, gelu, layerNorm, matmul, rmsNorm, transpose,
+  Tensor, Generator, conv2d, convTranspose2d, dropout, embedding, gelu, layerNorm, linear, rmsNorm,
   type ConvOptions, type ConvTransposeOptions,
 } from '../tensor/index.ts';
 import { Module } from './module.ts';
@@ -16,8 +16,7 @@ export class Linear extends Module {
     this.bias = bias ? uniformInit([outFeatures], inFeatures) : null;
   }
   forward(x: Tensor): Tensor {
-    const y = matmul(x, transpose(this.weight)); // (…, out); the transposed view goes to the GEMM as a flag
-    return this.bias ? y.add(this.bias) : y;
+    return linear(x, this.weight, this.bias); // (…, out)
   }
 }
 

@@ -8,7 +8,7 @@ export { backendName, setThreads, getThreads } from './backend/index.ts';
 export * from './ops/elementwise.ts';
 export { sum, mean, max, min, argmax, variance, sumTo } from './ops/reduce.ts';
 export { reshape, flatten, permute, transpose, slice, expand, squeeze, unsqueeze, contiguous, clone } from './ops/view.ts';
-export { matmul } from './ops/matmul.ts';
+export { matmul, scaledMatmul, linear } from './ops/matmul.ts';
 export { concat, stack, split, pad } from './ops/join.ts';
 export { gather, scatterAdd, indexSelect, embedding } from './ops/indexing.ts';
 export { unfold, fold, conv2d, convTranspose2d, type Window, type ConvOptions, type ConvTransposeOptions } from './ops/conv.ts';

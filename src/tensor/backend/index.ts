@@ -34,24 +34,25 @@ export const setThreads = (n: number): void => native?.setThreads(n);
 export const getThreads = (): number => native?.getThreads() ?? 1;
 
 /**
- * `batch` products C_i = op(A_i)·op(B_i) into a contiguous C (each M×N), where A_i starts at offsA[i] and B_i at offsB[i].
- * Equal offset steps go to the native strided-batched kernel in one call.
+ * `batch` products C_i = alpha·op(A_i)·op(B_i) + beta·C_i into a contiguous C (each M×N), where A_i starts at
+ * offsA[i] and B_i at offsB[i]. Equal offset steps go to the native strided-batched kernel in one call.
  */
 export function gemmBatched(transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: FloatStorage, offsA: Int32Array, lda: number, B: FloatStorage, offsB: Int32Array, ldb: number, C: FloatStorage): void {
+  A: FloatStorage, offsA: Int32Array, lda: number, B: FloatStorage, offsB: Int32Array, ldb: number, C: FloatStorage,
+  alpha = 1, beta = 0): void {
   const batch = offsA.length;
   if (batch === 0) return;
   if (native !== null && A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) {
     const strideA = batch > 1 ? offsA[1]! - offsA[0]! : 0;
     const strideB = batch > 1 ? offsB[1]! - offsB[0]! : 0;
     if (isProgression(offsA, strideA) && isProgression(offsB, strideB)) {
-      native.sgemmStridedBatched(transA, transB, M, N, K, 1, A, offsA[0]!, lda, strideA, B, offsB[0]!, ldb, strideB, 0, C, 0, N, M * N, batch);
+      native.sgemmStridedBatched(transA, transB, M, N, K, alpha, A, offsA[0]!, lda, strideA, B, offsB[0]!, ldb, strideB, beta, C, 0, N, M * N, batch);
       return;
     }
-    for (let i = 0; i < batch; i++) native.sgemm(transA, transB, M, N, K, 1, A, offsA[i]!, lda, B, offsB[i]!, ldb, 0, C, i * M * N, N);
+    for (let i = 0; i < batch; i++) native.sgemm(transA, transB, M, N, K, alpha, A, offsA[i]!, lda, B, offsB[i]!, ldb, beta, C, i * M * N, N);
     return;
   }
-  for (let i = 0; i < batch; i++) jsGemm(transA, transB, M, N, K, 1, A, offsA[i]!, lda, B, offsB[i]!, ldb, 0, C, i * M * N, N);
+  for (let i = 0; i < batch; i++) jsGemm(transA, transB, M, N, K, alpha, A, offsA[i]!, lda, B, offsB[i]!, ldb, beta, C, i * M * N, N);
 }
 
 function isProgression(offs: Int32Array, step: number): boolean {
