@@ -9,6 +9,7 @@ export interface Command {
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   // name: async () => (await import('./commands/name.ts')).command,
+  data: async () => (await import('./commands/data.ts')).command,
 };
 
 function usage(): string {
