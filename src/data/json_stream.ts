@@ -18,6 +18,8 @@ export interface JsonItem {
 export interface JsonStreamOptions {
   /** top-level keys whose items to parse and yield; others are scanned past without parsing. Default: all. */
   keys?: readonly string[];
+  /** called with each top-level key as the scan reaches it (an empty list has no items to tell it was there) */
+  onKey?: (key: string) => void;
   /** bytes per read */
   chunkSize?: number;
 }
@@ -73,6 +75,7 @@ export async function* streamJson(path: string, options: JsonStreamOptions = {},
     pieces = [];
     if (kind === 3) {
       key = JSON.parse(text) as string; // the scanner saw a complete string: this cannot fail
+      options.onKey?.(key);
       return;
     }
     const at = new At(path, key === '' ? `[${itemIndex}]` : itemIndex < 0 ? key : `${key}[${itemIndex}]`);

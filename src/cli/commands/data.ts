@@ -74,10 +74,13 @@ function parseArgs(args: string[]): { path: string; json: boolean; strict: boole
   return { path, json, strict, depth };
 }
 
+/** where values start in the text report (after the longest label, 'utterances per narrative') */
+const INDENT = 28;
+
 const pairs = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ');
 
 function distribution(d: Distribution): string {
-  return `min ${d.min}  median ${d.median}  mean ${d.mean}  max ${d.max}\n${' '.repeat(26)}${Object.entries(d.histogram).map(([k, v]) => `${k}: ${v}`).join('  ')}`;
+  return `min ${d.min}  median ${d.median}  mean ${d.mean}  max ${d.max}\n${' '.repeat(INDENT)}${Object.entries(d.histogram).map(([k, v]) => `${k}: ${v}`).join('  ')}`;
 }
 
 function formatReport(r: DatasetReport): string {
@@ -97,7 +100,7 @@ function formatReport(r: DatasetReport): string {
   if (s.boxProblems && s.boxProblems.empty + s.boxProblems.outside > 0) rows.push(['box problems', pairs(s.boxProblems)]);
   if (s.masks) rows.push(['masks', pairs(s.masks)]);
   if (Object.keys(r.dropped).length) rows.push(['left out', pairs(r.dropped)]);
-  rows.push(['malformed records', `${r.malformed.skipped}${r.malformed.examples.map((e) => `\n${' '.repeat(26)}${e}`).join('')}`]);
+  rows.push(['malformed records', `${r.malformed.skipped}${r.malformed.examples.map((e) => `\n${' '.repeat(INDENT)}${e}`).join('')}`]);
   const head = `${r.path}  [${r.format}]${r.with.length ? `\n  read with ${r.with.join(', ')}` : ''}`;
-  return [head, ...rows.map(([k, v]) => `  ${k.padEnd(24)}${v}`)].join('\n');
+  return [head, ...rows.map(([k, v]) => `  ${k.padEnd(INDENT - 2)}${v}`)].join('\n');
 }

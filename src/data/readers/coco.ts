@@ -95,7 +95,9 @@ export function parseCocoAnnotation(value: unknown, at: At, images?: ReadonlyMap
     image_id: imageId,
     category_id: int(at.key('category_id'), o.category_id),
     box: cocoBox(at.key('bbox'), o.bbox),
-    segmentation: o.segmentation === undefined ? undefined : checkSegmentation(at.key('segmentation'), o.segmentation, image),
+    // an empty polygon list is no mask
+    segmentation: o.segmentation === undefined || (Array.isArray(o.segmentation) && o.segmentation.length === 0)
+      ? undefined : checkSegmentation(at.key('segmentation'), o.segmentation, image),
     iscrowd: o.iscrowd === undefined ? false : int(at.key('iscrowd'), o.iscrowd) === 1,
   };
 }
@@ -105,9 +107,12 @@ export async function readCocoImages(path: string, bad = new BadRecords()): Prom
   const images = new Map<string, CocoImage>();
   const categories = new Map<number, string>();
   let sawImages = false;
-  for await (const item of streamJson(path, { keys: ['images', 'categories'] }, bad)) {
+  const onKey = (key: string): void => {
+    sawImages ||= key === 'images';
+  };
+  for await (const item of streamJson(path, { keys: ['images', 'categories'], onKey }, bad)) {
+    if (item.key === '') item.at.fail('expected an object with "images" and "annotations", found a list: not a COCO annotation file');
     if (item.key === 'images') {
-      sawImages = true;
       if (item.index < 0) item.at.fail('expected a list of images');
       const image = bad.guard(() => parseCocoImage(item.value, item.at));
       if (image) images.set(image.id, image);

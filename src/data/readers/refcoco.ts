@@ -137,7 +137,8 @@ export async function* readEmbeddedRefs(path: string, options: RefOptions = {}):
     if (item.index < 0) item.at.fail('expected a list of refs');
     const ref = bad.guard(() => {
       const r = parseRef(item.value, item.at);
-      if (!r.ann) item.at.key('ann').fail('missing: this layout embeds each ref\'s COCO annotation as `ann`');
+      if (!r.ann) return item.at.key('ann').fail('missing: this layout embeds each ref\'s COCO annotation as `ann`');
+      if (r.ann.image_id !== r.image_id) item.at.key('ann').key('image_id').fail(`image ${r.ann.image_id} differs from the ref's image ${r.image_id}`);
       return r;
     });
     if (ref?.ann && wantSplit(ref, options)) yield* refExamples(ref, ref.ann, undefined, options);
