@@ -1,10 +1,9 @@
 // Which dataset format a file holds, judged by its content (the first record), and how the files of a folder go
 // together: a refs(*).p with the instances.json beside it, Visual Genome regions with image_data and densecap splits.
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { basename, dirname, extname, join, normalize } from 'node:path';
 import { streamJson } from './json_stream.ts';
+import { readJsonl } from './jsonl.ts';
 import { At, BadRecords, DataError, readFailure } from './records.ts';
 import type { Example } from './types.ts';
 import { readCocoCaptions, readCocoInstances } from './readers/coco.ts';
@@ -34,24 +33,17 @@ export async function detectFormat(path: string): Promise<Format | undefined> {
   const ext = extname(path).toLowerCase();
   if (ext === '.p' || ext === '.pkl' || ext === '.pickle') return /^refs\(.+\)\.p$/.test(basename(path)) ? 'refer-pickle' : undefined;
   if (ext === '.jsonl') {
-    const first = await firstLine(path);
-    if (first === undefined) return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(first);
-    } catch {
-      return undefined;
-    }
-    if (value && typeof value === 'object') {
+    for await (const { value } of readJsonl(path, new BadRecords('skip'))) {
+      if (value === null || typeof value !== 'object') return undefined;
       if ('actor_narratives' in value) return 'video-narratives';
       if ('timed_caption' in value && 'traces' in value) return 'localized-narratives';
+      return undefined;
     }
     return undefined;
   }
   if (ext !== '.json') return undefined;
   // the first item that tells: COCO files start with info/licenses/images, so look on to the annotations
-  const bad = new BadRecords('skip');
-  for await (const item of streamJson(path, {}, bad)) {
+  for await (const item of streamJson(path, {}, new BadRecords('skip'))) {
     const v = item.value as Record<string, unknown> | null;
     const has = (k: string): boolean => v !== null && typeof v === 'object' && k in v;
     if (item.key === '') {
@@ -64,20 +56,6 @@ export async function detectFormat(path: string): Promise<Format | undefined> {
     if (['train', 'val', 'test'].includes(item.key) && typeof item.value === 'number') return 'densecap-splits';
   }
   return undefined;
-}
-
-async function firstLine(path: string): Promise<string | undefined> {
-  const stream = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  try {
-    for await (const line of lines) if (line.trim()) return line;
-    return undefined;
-  } catch (e) {
-    throw readFailure(path, e);
-  } finally {
-    lines.close();
-    stream.destroy();
-  }
 }
 
 /** A dataset found on disk: its main file, the files read with it, and how to read its examples. */
@@ -94,67 +72,73 @@ export interface Dataset {
  * it. `skipped` lists the folder's files that are no dataset on their own, with the reason.
  */
 export async function findDatasets(path: string, depth = 3): Promise<{ datasets: Dataset[]; skipped: string[] }> {
-  let info;
+  const target = normalize(path);
+  let folder: boolean;
   try {
-    info = await stat(path);
+    folder = (await stat(target)).isDirectory();
   } catch (e) {
     throw readFailure(path, e);
   }
-  const files = info.isDirectory() ? await listFiles(path, depth) : await listFiles(dirname(path), 0);
+  const files = folder ? await listFiles(target, depth) : (await listFiles(dirname(target), 0)).filter((f) => f === target || companion(f, target));
   const formats = new Map<string, Format | undefined>();
-  const broken = new Map<string, string>();
+  const skipped: string[] = [];
   for (const f of files) {
-    if (!info.isDirectory() && f !== path && !companion(f, path)) continue;
     try {
       formats.set(f, await detectFormat(f));
     } catch (e) {
-      if (!(e instanceof DataError) || f === path) throw e;
-      broken.set(f, e.message);
+      // a broken file in a folder is reported and passed over; the file asked for fails loudly
+      if (!(e instanceof DataError) || f === target) throw e;
+      skipped.push(`${f} (${e.message})`);
     }
   }
+  const datasets = groupDatasets(formats);
+  for (const [f, format] of formats) {
+    if (!datasets.some((d) => d.path === f || d.with.includes(f))) {
+      skipped.push(`${f} (${format ? `${FORMAT_NAMES[format]} without its main file` : 'not a supported format'})`);
+    }
+  }
+  if (folder) return { datasets, skipped: skipped.sort() };
+  const chosen = datasets.filter((d) => d.path === target || d.with.includes(target));
+  if (chosen.length === 0) new At(path).fail(`not a supported dataset file (${Object.values(FORMAT_NAMES).join('; ')})`);
+  return { datasets: chosen, skipped: [] };
+}
+
+const SINGLE_FILE_READERS: Partial<Record<Format, (f: string, bad: BadRecords) => AsyncIterable<Example>>> = {
+  'localized-narratives': (f, bad) => readLocalizedNarratives(f, { bad }),
+  'video-narratives': (f, bad) => readVideoNarratives(f, { bad }),
+  'refer-embedded': (f, bad) => readEmbeddedRefs(f, { bad }),
+  'coco-captions': (f, bad) => readCocoCaptions(f, { bad }),
+  'coco-instances': (f, bad) => readCocoInstances(f, { bad }),
+};
+
+/** Datasets from detected files: refs pickles take the instances.json beside them, VG regions their image_data and splits. */
+function groupDatasets(formats: ReadonlyMap<string, Format | undefined>): Dataset[] {
+  const beside = (f: string, format: Format): string | undefined =>
+    [...formats].find(([g, k]) => k === format && dirname(g) === dirname(f))?.[0];
   const datasets: Dataset[] = [];
-  const used = new Set<string>();
-  const beside = (f: string, format: Format): string[] => [...formats].filter(([g, k]) => k === format && dirname(g) === dirname(f)).map(([g]) => g);
   for (const [f, format] of formats) {
     if (format === 'refer-pickle') {
-      const instances = join(dirname(f), 'instances.json');
-      used.add(instances);
-      datasets.push({ format, path: f, with: [instances], read: (bad) => readReferPickle(f, { bad }) });
+      datasets.push({ format, path: f, with: [join(dirname(f), 'instances.json')], read: (bad) => readReferPickle(f, { bad }) });
     } else if (format === 'vg-regions') {
-      const [imageData] = beside(f, 'vg-image-data');
-      const [splits] = beside(f, 'densecap-splits');
-      for (const g of [imageData, splits]) if (g) used.add(g);
-      datasets.push({
-        format, path: f, with: [imageData, splits].filter((g): g is string => g !== undefined),
-        read: (bad) => (async function* () {
-          const options = {
-            bad,
-            imageData: imageData ? await readVgImageData(imageData, bad) : undefined,
-            splits: splits ? await readDensecapSplits(splits) : undefined,
-          };
-          yield* readVgRegions(f, options);
-        })(),
-      });
+      const imageData = beside(f, 'vg-image-data');
+      const splits = beside(f, 'densecap-splits');
+      const read = async function* (bad: BadRecords): AsyncGenerator<Example> {
+        yield* readVgRegions(f, {
+          bad,
+          imageData: imageData ? await readVgImageData(imageData, bad) : undefined,
+          splits: splits ? await readDensecapSplits(splits) : undefined,
+        });
+      };
+      datasets.push({ format, path: f, with: [imageData, splits].filter((g): g is string => g !== undefined), read });
     }
   }
-  const readers: Partial<Record<Format, (f: string, bad: BadRecords) => AsyncIterable<Example>>> = {
-    'localized-narratives': (f, bad) => readLocalizedNarratives(f, { bad }),
-    'video-narratives': (f, bad) => readVideoNarratives(f, { bad }),
-    'refer-embedded': (f, bad) => readEmbeddedRefs(f, { bad }),
-    'coco-captions': (f, bad) => readCocoCaptions(f, { bad }),
-    'coco-instances': (f, bad) => readCocoInstances(f, { bad }),
-  };
+  const companions = new Set(datasets.flatMap((d) => d.with));
   for (const [f, format] of formats) {
-    const read = format && readers[format];
-    if (read && !used.has(f)) datasets.push({ format, path: f, with: [], read: (bad) => read(f, bad) });
+    if (!format || companions.has(f)) continue;
+    const read = SINGLE_FILE_READERS[format];
+    if (read) datasets.push({ format, path: f, with: [], read: (bad) => read(f, bad) });
   }
-  const skipped = [...formats]
-    .filter(([f, k]) => !used.has(f) && !datasets.some((d) => d.path === f))
-    .map(([f, k]) => `${f} (${k ? `${FORMAT_NAMES[k]} without its main file` : 'not a supported format'})`)
-    .concat([...broken].map(([f, why]) => `${f} (${why})`));
-  const chosen = info.isDirectory() ? datasets : datasets.filter((d) => d.path === path || d.with.includes(path));
-  if (!info.isDirectory() && chosen.length === 0) new At(path).fail(`not a supported dataset file (${Object.values(FORMAT_NAMES).join('; ')})`);
-  return { datasets: chosen.sort((a, b) => a.path.localeCompare(b.path)), skipped: info.isDirectory() ? skipped.sort() : [] };
+  return datasets.sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /** Files a lone file is read with: the instances.json of a refs pickle, VG's image_data and splits. */

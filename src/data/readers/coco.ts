@@ -123,17 +123,15 @@ export async function readCocoImages(path: string, bad = new BadRecords()): Prom
       });
     }
   }
-  if (!sawImages) throw new At(path).fail('no "images" list: not a COCO annotation file');
+  if (!sawImages) new At(path).fail('no "images" list: not a COCO annotation file');
   return { images, categories };
 }
 
-/** The annotations of a COCO file, parsed against its images, streamed in file order. */
-export async function* readCocoAnnotations<T>(
-  path: string, images: ReadonlyMap<string, CocoImage>, parse: (value: unknown, at: At, images: ReadonlyMap<string, CocoImage>) => T, bad = new BadRecords(),
-): AsyncGenerator<T> {
+/** The annotations of a COCO file, each through `parse` (a DataError goes to `bad`), streamed in file order. */
+export async function* readCocoAnnotations<T>(path: string, parse: (value: unknown, at: At) => T, bad = new BadRecords()): AsyncGenerator<T> {
   for await (const item of streamJson(path, { keys: ['annotations'] }, bad)) {
     if (item.index < 0) item.at.fail('expected a list of annotations');
-    const a = bad.guard(() => parse(item.value, item.at, images));
+    const a = bad.guard(() => parse(item.value, item.at));
     if (a !== undefined) yield a;
   }
 }
@@ -154,7 +152,7 @@ export async function* readCocoCaptions(path: string, options: CocoOptions = {})
     if (!images.has(imageId)) at.key('image_id').fail(`image ${imageId} is not in the file's images`);
     return { id: id(at.key('id'), o.id), imageId, text: str(at.key('caption'), o.caption) };
   };
-  for await (const c of readCocoAnnotations(path, images, parse, bad)) {
+  for await (const c of readCocoAnnotations(path, parse, bad)) {
     captions.push(c);
     const refs = byImage.get(c.imageId) ?? [];
     refs.push(c.text);
@@ -171,7 +169,7 @@ export async function* readCocoCaptions(path: string, options: CocoOptions = {})
 
 /**
  * `regioncap` examples from instances_*.json: each object's box and segmentation with its category name as the
- * caption (as GRiT/PixelLLM train object captioning on detection data). Crowd regions are left out unless asked.
+ * caption (as GRiT trains object captioning on detection data). Crowd regions are left out unless asked.
  */
 export async function* readCocoInstances(path: string, options: CocoOptions & { includeCrowd?: boolean } = {}): AsyncGenerator<Example> {
   const bad = options.bad ?? new BadRecords();
@@ -183,16 +181,15 @@ export async function* readCocoInstances(path: string, options: CocoOptions & { 
     if (name === undefined) return at.key('category_id').fail(`category ${a.category_id} is not in the file's categories`);
     return { ...a, name };
   };
-  for await (const a of readCocoAnnotations(path, images, parse, bad)) {
+  for await (const a of readCocoAnnotations(path, parse, bad)) {
     if (a.iscrowd && !options.includeCrowd) {
       bad.drop('crowd region');
       continue;
     }
-    const name = a.name;
     const image = images.get(a.image_id)!;
     yield {
       task: 'regioncap', source, id: a.id, imageId: a.image_id, imagePath: join(imageDir, image.file_name),
-      width: image.width, height: image.height, text: name, box: a.box, segmentation: a.segmentation, references: [name],
+      width: image.width, height: image.height, text: a.name, box: a.box, segmentation: a.segmentation, references: [a.name],
     };
   }
 }

@@ -118,7 +118,7 @@ export async function* readReferPickle(refsPath: string, options: RefOptions & {
   const needed = new Set(refs.map((r) => r.ref.ann_id));
   const anns = new Map<string, CocoAnnotation>();
   const parse = (value: unknown, at: At) => (needed.has(String((value as { id?: unknown })?.id)) ? parseCocoAnnotation(value, at, images) : null);
-  for await (const a of readCocoAnnotations(instancesPath, images, parse, bad)) if (a) anns.set(a.id, a);
+  for await (const a of readCocoAnnotations(instancesPath, parse, bad)) if (a) anns.set(a.id, a);
   for (const { ref, at } of refs) {
     const ann = anns.get(ref.ann_id);
     const found = bad.guard(() => {
