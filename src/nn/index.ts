@@ -3,3 +3,4 @@ export { Module, StateDictError, matchesKey, type KeyPattern, type LoadReport } 
 export { Linear, LayerNorm, RMSNorm, Embedding, Conv2d, ConvTranspose2d, Dropout, MLP, activate, type Activation } from './layers.ts';
 export { manualSeed, uniformInit, normalInit, constantInit } from './init.ts';
 export { readSafetensors, writeSafetensors, SafetensorsError } from './safetensors.ts';
+export { applyLora, mergeLora, loraStateDict, loadLora, fromPeftKey, LoraLinear, type LoraConfig } from './lora.ts';
