@@ -4,3 +4,5 @@ export { Linear, LayerNorm, RMSNorm, Embedding, Conv2d, ConvTranspose2d, Dropout
 export { manualSeed, uniformInit, normalInit, constantInit } from './init.ts';
 export { readSafetensors, writeSafetensors, SafetensorsError } from './safetensors.ts';
 export { applyLora, mergeLora, loraStateDict, loadLora, fromPeftKey, LoraLinear, type LoraConfig } from './lora.ts';
+export { AdamW, clipGradNorm, type AdamWOptions } from './optim.ts';
+export { cosineWithWarmup } from './schedule.ts';
