@@ -3,7 +3,7 @@
 // module weights 1.0 / 0.6 / 0.8; against several references the best-scoring reference's statistics are kept, and the
 // corpus score is computed from the statistics summed over all segments (as METEOR's EVAL line does).
 // https://github.com/cmu-mtlab/meteor/blob/master/src/edu/cmu/meteor/scorer/MeteorScorer.java
-import { align, Module } from './align.ts';
+import { align } from './align.ts';
 import { FUNCTION_WORDS } from './function_words.ts';
 import { meteorNormalize } from './normalize.ts';
 import { wordnet, type SynonymDictionary } from './wordnet.ts';
@@ -97,4 +97,3 @@ export function meteor(hypotheses: readonly string[], references: readonly (read
   return { score: stats.length === 0 ? NaN : meteorScore(sumStats(stats)), perItem: stats.map(meteorScore) };
 }
 
-export { Module };
