@@ -1,8 +1,10 @@
-// COCO captions and instances readers on the real coco-mini sample, and their errors (file + key path).
+// COCO captions and instances readers on the real coco-mini sample, and their errors (file + key path); image sizes
+// from the sample's image headers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fillImageSizes, readImageSize } from '../src/data/image_sizes.ts';
 import { BadRecords } from '../src/data/records.ts';
 import { cocoSplit, readCocoCaptions, readCocoImages, readCocoInstances } from '../src/data/readers/coco.ts';
 import { collect, rejectsNaming, scratch, SHARED } from './data_helpers.ts';
@@ -94,4 +96,20 @@ test('a json that is no COCO annotation file is named as such', async () => {
   await rejectsNaming(() => readCocoImages(join(SHARED, 'vg-sample/image_data_images1-5.json')), 'image_data_images1-5.json: [0]: expected an object with "images"');
   const noImages = join(scratch({ 'c.json': '{"annotations": []}' }), 'c.json');
   await rejectsNaming(() => readCocoImages(noImages), `${noImages}: no "images" list`);
+});
+
+test('fillImageSizes reads unknown sizes from the image headers: they equal the sizes in COCO\'s json', async () => {
+  const examples = await collect(readCocoCaptions(join(ANN, 'captions_val2017.json')));
+  const unknown = examples.map((e) => ({ ...e, width: 0, height: 0 }));
+  const missing = { ...examples[0], id: 'gone', imagePath: '/no/such/image.jpg', width: 0, height: 0 };
+  async function* source() {
+    yield* unknown;
+    yield missing;
+  }
+  const bad = new BadRecords('skip');
+  const filled = await collect(fillImageSizes(source(), bad));
+  assert.deepEqual(filled, examples);
+  assert.equal(bad.skipped, 1);
+  assert.match(bad.examples[0], /^example gone \(coco\/val2017\): \/no\/such\/image\.jpg: cannot read the image header/);
+  await rejectsNaming(() => readImageSize(join(ANN, 'captions_val2017.json')), 'captions_val2017.json: cannot read the image header');
 });
