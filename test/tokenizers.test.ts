@@ -136,12 +136,12 @@ function floatField(no: number, v: number): number[] {
   return [...varint((no << 3) | 5), ...b];
 }
 
-/** A serialized ModelProto of type UNIGRAM with these pieces (piece, score, type) and a normalizer charsmap. */
-function unigramModel(pieces: [string, number, number][], charsmap: Uint8Array): Uint8Array {
+/** A serialized ModelProto with these pieces (piece, score, type), model type (1 unigram, 2 BPE) and normalizer charsmap. */
+function modelProto(pieces: [string, number, number][], modelType: number, charsmap?: Uint8Array): Uint8Array {
   const out: number[] = [];
   for (const [piece, score, type] of pieces) out.push(...lengthDelimited(1, [...lengthDelimited(1, utf8(piece)), ...floatField(2, score), ...varintField(3, type)]));
-  out.push(...lengthDelimited(2, varintField(3, 1))); // trainer_spec.model_type = UNIGRAM
-  out.push(...lengthDelimited(3, [...lengthDelimited(1, utf8('nmt_nfkc')), ...lengthDelimited(2, charsmap)]));
+  out.push(...lengthDelimited(2, varintField(3, modelType))); // trainer_spec.model_type
+  if (charsmap) out.push(...lengthDelimited(3, [...lengthDelimited(1, utf8('nmt_nfkc')), ...lengthDelimited(2, charsmap)]));
   return Uint8Array.from(out);
 }
 
@@ -174,11 +174,11 @@ function handBuiltCharsmap(): Uint8Array {
 
 describe('SentencePiece unigram (hand-made model)', () => {
   const { NORMAL, UNKNOWN, CONTROL, USER_DEFINED } = PieceType;
-  const model = unigramModel([
+  const model = modelProto([
     ['<unk>', 0, UNKNOWN], ['<s>', 0, CONTROL], ['</s>', 0, CONTROL],
     ['▁', -1, NORMAL], ['a', -2, NORMAL], ['b', -2, NORMAL], ['▁a', -2.5, NORMAL], ['ab', -1, NORMAL], ['▁ab', -4, NORMAL],
     ['<sep>', 0, USER_DEFINED],
-  ], handBuiltCharsmap());
+  ], 1, handBuiltCharsmap());
   const uni = new SentencePieceTokenizer(parseModelProto(model, 'unigram test model'));
   const pieces = (text: string): string[] => tokens(uni, uni.encode(text));
 
@@ -202,6 +202,34 @@ describe('SentencePiece unigram (hand-made model)', () => {
     // 'Ａ' → 'a' and 'B' → 'b' by the charsmap; leading, trailing and repeated spaces go: "▁ab▁b"
     assert.deepEqual(pieces('  ＡB   b '), ['▁', 'ab', '▁', 'b']);
     assert.equal(uni.decode(uni.encode('  ＡB   b ')), 'ab b');
+  });
+});
+
+describe('SentencePiece BPE (hand-made model)', () => {
+  const { NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED } = PieceType;
+  const pieces = (abcType: number): [string, number, number][] => [
+    ['<unk>', 0, UNKNOWN], ['<s>', 0, CONTROL], ['</s>', 0, CONTROL],
+    ['▁', -10, NORMAL], ['a', -10, NORMAL], ['b', -10, NORMAL], ['c', -10, NORMAL],
+    ['ab', -1, NORMAL], ['bc', -2, NORMAL], ['abc', -0.5, abcType], ['▁a', -5, NORMAL], ['▁b', -2, NORMAL], ['a▁b', -4, NORMAL],
+    ['<sep>', 0, USER_DEFINED],
+  ];
+  const bpe = new SentencePieceTokenizer(parseModelProto(modelProto(pieces(NORMAL), 2), 'bpe test model'));
+  const split = (tok: SentencePieceTokenizer, text: string): string[] => tokens(tok, tok.encode(text));
+
+  test('merges go by piece score, not left to right', () => {
+    // "▁abc": pairs ▁a −5, ab −1, bc −2 → ab first; then ab+c = abc −0.5 → ▁|abc (bc never happens)
+    assert.deepEqual(split(bpe, 'abc'), ['▁', 'abc']);
+  });
+
+  test('a piece across a word start is formed when its score says so', () => {
+    // "▁a▁b": ▁b −2 first, then a+▁b = a▁b −4 beats ▁a −5 → ▁|a▁b (merging word by word would give ▁a|▁b)
+    assert.deepEqual(split(bpe, 'a b'), ['▁', 'a▁b']);
+  });
+
+  test('user-defined pieces stay whole; UNUSED pieces are split back into the pieces they were merged from', () => {
+    assert.deepEqual(split(bpe, 'ab<sep>c'), ['▁', 'ab', '<sep>', 'c']);
+    const withUnused = new SentencePieceTokenizer(parseModelProto(modelProto(pieces(UNUSED), 2), 'bpe test model'));
+    assert.deepEqual(split(withUnused, 'abc'), ['▁', 'ab', 'c']);
   });
 });
 

@@ -13,6 +13,9 @@ import {
 /** unigram: an unknown character costs this much below the lowest piece score */
 const UNK_PENALTY = 10;
 const FLT_MIN = 1.1754943508222875e-38;
+/** a word: leading ▁s, then everything up to the next ▁ that follows another character */
+const WORDS = /\u2581*[^\u2581]*/gu;
+const WORD_CACHE_LIMIT = 100_000;
 
 export class SentencePieceTokenizer implements Tokenizer {
   readonly format = 'sentencepiece';
@@ -29,6 +32,14 @@ export class SentencePieceTokenizer implements Tokenizer {
   private readonly denormalizer: SpNormalizer | null;
   private readonly userDefined: PrefixMatcher;
   private readonly byteIds: Int32Array | null;
+  private readonly scores: Float32Array;
+  private readonly hasUnused: boolean;
+  /**
+   * True when no piece has U+2581 after another character (so none spans "x▁"): BPE then never merges across a
+   * word start, each word can be merged alone, and repeated words come from the cache.
+   */
+  private readonly wordsMergeAlone: boolean;
+  private readonly wordCache = new Map<string, [string, number][]>();
   /** unigram: longest piece in code units, lowest NORMAL score, highest NORMAL score (FLT_MIN at least, as sentencepiece starts it) */
   private readonly maxPieceLength: number;
   private readonly minScore: number;
@@ -51,6 +62,9 @@ export class SentencePieceTokenizer implements Tokenizer {
       throw new TokenizerError(`${where}: model type ${name} is not supported; only BPE and UNIGRAM models are`);
     }
     this.vocabSize = pieces.length;
+    this.scores = Float32Array.from(pieces, (p) => p.score);
+    this.hasUnused = pieces.some((p) => p.type === PieceType.UNUSED);
+    this.wordsMergeAlone = !pieces.some((p) => /[^\u2581]\u2581/.test(p.piece));
     const userDefined = new Set<string>();
     let unk = -1;
     let maxLength = 0;
@@ -116,7 +130,7 @@ export class SentencePieceTokenizer implements Tokenizer {
 
   encode(text: string, options?: EncodeOptions): number[] {
     const normalized = this.normalizer.normalize(text);
-    const segments = this.model.modelType === ModelType.BPE ? this.segmentBpe(normalized) : this.segmentUnigram(normalized);
+    const segments = this.model.modelType === ModelType.BPE ? this.segmentBpeByWord(normalized) : this.segmentUnigram(normalized);
     const ids: number[] = [];
     let prevUnknown = false;
     for (const [piece, id] of segments) {
@@ -129,6 +143,22 @@ export class SentencePieceTokenizer implements Tokenizer {
       prevUnknown = unknown;
     }
     return withSpecials(this, ids, options);
+  }
+
+  /** BPE, one word (a run of ▁ and what follows it) at a time when that gives the same merges. */
+  private segmentBpeByWord(normalized: string): [string, number][] {
+    if (!this.wordsMergeAlone) return this.segmentBpe(normalized);
+    const out: [string, number][] = [];
+    for (const word of normalized.match(WORDS) ?? []) {
+      let segments = this.wordCache.get(word);
+      if (!segments) {
+        segments = this.segmentBpe(word);
+        if (this.wordCache.size >= WORD_CACHE_LIMIT) this.wordCache.clear();
+        this.wordCache.set(word, segments);
+      }
+      out.push(...segments);
+    }
+    return out;
   }
 
   /** BPE: characters (user-defined pieces whole) merged by piece score; pieces of type UNUSED are split back into the two they came from. */
@@ -145,11 +175,12 @@ export class SentencePieceTokenizer implements Tokenizer {
     const unusedParts = new Map<string, [string, string]>();
     const scoreOf = (piece: string): number | undefined => {
       const id = this.pieces.get(piece);
-      return id === undefined ? undefined : this.model.pieces[id]!.score;
+      return id === undefined ? undefined : this.scores[id];
     };
-    const merged = mergeByScore(symbols, scoreOf, frozen, (piece, left, right) => {
+    const noteUnused = (piece: string, left: string, right: string): void => {
       if (this.typeOf(this.pieces.get(piece)!) === PieceType.UNUSED) unusedParts.set(piece, [left, right]);
-    });
+    };
+    const merged = mergeByScore(symbols, scoreOf, frozen, this.hasUnused ? noteUnused : undefined);
     const out: [string, number][] = [];
     const resegment = (piece: string): void => {
       const id = this.pieceToId(piece);
