@@ -11,6 +11,7 @@ import {
   Llama2cTokenizer, SentencePieceTokenizer, TokenizerError, WordPieceTokenizer, basicTokenize, loadTokenizer,
   parseModelProto, PieceType, type ModelProto, type Tokenizer,
 } from '../src/data/tokenizers/index.ts';
+import { main } from '../src/cli/main.ts';
 import { fixturesDir } from './helpers.ts';
 
 const shared = resolve(fileURLToPath(import.meta.url), '../../../shared/data');
@@ -324,4 +325,18 @@ describe('loadTokenizer', () => {
     writeFileSync(binary, Uint8Array.from([0xff, 0xfe, 0x01, 0x02]));
     assert.throws(() => loadTokenizer(binary), /not a tokenizer file/);
   });
+});
+
+test('pixelllm tokenize prints the ids, the tokens and the decoded text', async () => {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => lines.push(line);
+  let code: number;
+  try {
+    code = await main(['tokenize', BERT_VOCAB, '--bos', '--eos', 'Hello,', 'wörld!']);
+  } finally {
+    console.log = log;
+  }
+  assert.equal(code, 0);
+  assert.deepEqual(lines, ['ids: [101,7592,1010,2088,999,102]', 'tokens: ["[CLS]","hello",",","world","!","[SEP]"]', 'decoded: "hello, world!"']);
 });

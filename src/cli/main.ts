@@ -9,6 +9,7 @@ export interface Command {
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   // name: async () => (await import('./commands/name.ts')).command,
+  tokenize: async () => (await import('./commands/tokenize.ts')).command,
 };
 
 function usage(): string {

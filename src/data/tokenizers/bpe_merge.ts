@@ -12,9 +12,9 @@ interface Candidate {
 }
 
 /**
- * Merges `symbols` (each a piece string) in place of the reference loop and returns the final pieces.
- * `scoreOf` gives the score of a piece, or undefined when it is not one that may be formed by merging.
- * `frozen[i]` marks symbols that never merge (user-defined pieces). `onQueued` sees every pair as it is queued.
+ * The pieces `symbols` (initial pieces, usually single characters) end up as. `scoreOf` gives the score of a piece,
+ * or undefined when it may not be formed by merging; `frozen[i]` marks symbols that never merge (user-defined
+ * pieces); `onQueued` sees every pair as it is queued (sentencepiece records UNUSED pieces' halves there).
  */
 export function mergeByScore(
   symbols: string[],
