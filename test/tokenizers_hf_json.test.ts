@@ -88,20 +88,29 @@ function bytesToUnicode(): string[] {
 }
 const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
-/** A GPT-2-layout byte-level BPE: the 256 byte characters (ids as in GPT-2), four merges, and <|endoftext|>. */
-function byteLevelJson(): Record<string, unknown> {
+/** Llama 3's split pattern (tiktoken's cl100k pattern): letters with one leading non-letter, digits in groups of at most 3. */
+const LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/**
+ * A byte-level BPE in GPT-2's layout: the 256 byte characters (ids as in GPT-2), the given merges (their results get
+ * ids from 256 on), then <|endoftext|>. Pre-tokenized as GPT-2 does, or as Llama 3 does (a Split regex, then bytes).
+ */
+function byteLevelJson(merges: string[], split: 'gpt2' | 'llama3'): Record<string, unknown> {
   const vocab: Record<string, number> = {};
   bytesToUnicode().forEach((c, id) => (vocab[c] = id));
-  Object.assign(vocab, { 'Ġt': 256, he: 257, 'Ġthe': 258, th: 259 });
+  merges.forEach((m, i) => (vocab[m.replace(' ', '')] = 256 + i));
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: split === 'gpt2' };
   return {
-    added_tokens: [added(260, '<|endoftext|>')],
+    added_tokens: [added(256 + merges.length, '<|endoftext|>')],
     normalizer: null,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    pre_tokenizer: split === 'gpt2' ? byteLevel
+      : { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: LLAMA3_SPLIT }, behavior: 'Isolated', invert: false }, byteLevel] },
     post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, vocab, merges: ['Ġ t', 'h e', 'Ġt he', 't h'] },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, vocab, merges },
   };
 }
+const gpt2Json = (): Record<string, unknown> => byteLevelJson(['Ġ t', 'h e', 'Ġt he', 't h'], 'gpt2'); // Ġt 256, he 257, Ġthe 258, th 259
 
 describe('tokenizer.json', () => {
   test('WordPiece (BertNormalizer, BertPreTokenizer, WordPiece decoder) reproduces BertTokenizer on every fixture string', () => {
@@ -128,7 +137,7 @@ describe('tokenizer.json', () => {
   });
 
   test('byte-level BPE: merge ranks, the GPT-2 split pattern, bytes as characters', () => {
-    const tok = new HfJsonTokenizer(byteLevelJson(), { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>' });
+    const tok = new HfJsonTokenizer(gpt2Json(), { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>' });
     // "the": (t,h) has rank 3, (h,e) rank 1 → t|he, and (t,he) is no merge. " the": Ġ t → Ġt, h e → he, Ġt he → Ġthe.
     // t is byte 0x74, id 0x74 − 0x21 = 83 (printable bytes start at '!' = id 0)
     assert.deepEqual(tok.encode('the the'), [83, 257, 258]);
@@ -143,9 +152,18 @@ describe('tokenizer.json', () => {
     assert.deepEqual([tok.bosId, tok.eosId, tok.idToToken(220), tok.tokenToId('Ġthe')], [260, 260, 'Ġ', 258]);
   });
 
+  test("Llama 3's pre-tokenizer splits digits in threes, so no merge crosses 123|45", () => {
+    const merges = ['3 4', '1 2', '12 3', '4 5']; // 34 256, 12 257, 123 258, 45 259
+    const llama3 = new HfJsonTokenizer(byteLevelJson(merges, 'llama3'));
+    // "123": 1 2 → 12, 12 3 → 123; "45": 4 5 → 45. Merged whole, "12345" would take 3 4 first: 12|34|5
+    assert.deepEqual(llama3.encode('12345'), [258, 259]);
+    assert.deepEqual(new HfJsonTokenizer(byteLevelJson(merges, 'gpt2')).encode('12345'), [257, 256, 20]); // '5' is byte 0x35, id 0x35 − 0x21
+    assert.equal(llama3.decode(llama3.encode("I'M 12345 ok\n")), "I'M 12345 ok\n");
+  });
+
   test('loadTokenizer reads tokenizer.json with the tokenizer_config.json beside it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pixelllm-tokjson-'));
-    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(byteLevelJson()));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(gpt2Json()));
     writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: { content: '<|endoftext|>' }, eos_token: '<|endoftext|>' }));
     const tok = loadTokenizer(dir);
     assert.deepEqual([tok.format, tok.bosId, tok.vocabSize], ['tokenizer.json', 260, 261]);

@@ -9,7 +9,7 @@ import { TokenizerError, checkId, withSpecials, type EncodeOptions, type Tokeniz
 type Json = Record<string, unknown>;
 
 export class HfJsonTokenizer implements Tokenizer {
-  readonly format = 'tokenizer.json';
+  readonly format = 'tokenizer.json' as const;
   readonly vocabSize: number;
   readonly bosId: number | null;
   readonly eosId: number | null;

@@ -5,17 +5,15 @@ import { basename, extname, join } from 'node:path';
 import { HfJsonTokenizer } from './hf_json.ts';
 import { Llama2cTokenizer } from './llama2c.ts';
 import { SentencePieceTokenizer } from './sentencepiece.ts';
-import { TokenizerError, type Tokenizer } from './tokenizer.ts';
+import { TokenizerError, type Tokenizer, type TokenizerFormat as Format } from './tokenizer.ts';
 import { WordPieceTokenizer } from './wordpiece.ts';
 
-export { TokenizerError, type EncodeOptions, type Tokenizer } from './tokenizer.ts';
+export { TokenizerError, type EncodeOptions, type Tokenizer, type TokenizerFormat } from './tokenizer.ts';
 export { WordPieceTokenizer, basicTokenize, type WordPieceOptions } from './wordpiece.ts';
 export { SentencePieceTokenizer } from './sentencepiece.ts';
 export { parseModelProto, PieceType, ModelType, type ModelProto, type Piece } from './sentencepiece_proto.ts';
 export { HfJsonTokenizer } from './hf_json.ts';
 export { Llama2cTokenizer } from './llama2c.ts';
-
-type Format = 'wordpiece' | 'sentencepiece' | 'tokenizer.json' | 'llama2c';
 
 /** File names looked for, in this order, when loadTokenizer is given a folder. */
 const FOLDER_FILES = ['tokenizer.json', 'tokenizer.model', 'spiece.model', 'vocab.txt', 'tokenizer.bin'];

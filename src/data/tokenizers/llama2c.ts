@@ -14,7 +14,7 @@ const BYTE_OFFSET = 3;
 const NO_SCORE = -1e10;
 
 export class Llama2cTokenizer implements Tokenizer {
-  readonly format = 'llama2c';
+  readonly format = 'llama2c' as const;
   readonly vocabSize: number;
   readonly bosId = BOS;
   readonly eosId = EOS;

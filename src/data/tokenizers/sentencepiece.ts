@@ -18,7 +18,7 @@ const WORDS = /\u2581*[^\u2581]*/gu;
 const WORD_CACHE_LIMIT = 100_000;
 
 export class SentencePieceTokenizer implements Tokenizer {
-  readonly format = 'sentencepiece';
+  readonly format = 'sentencepiece' as const;
   readonly vocabSize: number;
   readonly bosId: number | null;
   readonly eosId: number | null;

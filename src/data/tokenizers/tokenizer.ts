@@ -6,6 +6,9 @@ export class TokenizerError extends UserError {
   override name = 'TokenizerError';
 }
 
+/** The file formats: BERT vocab.txt, SentencePiece .model, HF tokenizer.json, llama2.c tokenizer.bin. */
+export type TokenizerFormat = 'wordpiece' | 'sentencepiece' | 'tokenizer.json' | 'llama2c';
+
 export interface EncodeOptions {
   /** prepend the begin-of-sequence id (BERT: [CLS]); default false */
   bos?: boolean;
@@ -18,8 +21,8 @@ export interface EncodeOptions {
  * special ones (BOS, EOS, padding, control tokens) and gives the text back the way the reference library does.
  */
 export interface Tokenizer {
-  /** which file format it was built from: 'wordpiece' | 'sentencepiece' | 'tokenizer.json' | 'llama2c' */
-  readonly format: string;
+  /** the file format it was read from */
+  readonly format: TokenizerFormat;
   /** number of ids: every id in [0, vocabSize) has a token */
   readonly vocabSize: number;
   readonly bosId: number | null;

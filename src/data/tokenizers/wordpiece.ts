@@ -16,7 +16,7 @@ const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 const CACHE_LIMIT = 100_000;
 
 export class WordPieceTokenizer implements Tokenizer {
-  readonly format = 'wordpiece';
+  readonly format = 'wordpiece' as const;
   readonly vocabSize: number;
   readonly bosId: number | null;
   readonly eosId: number | null;
