@@ -4,7 +4,9 @@
 // https://github.com/karpathy/llama2.c/blob/master/run.c
 import { readFileSync } from 'node:fs';
 import { mergeByScore } from './bpe_merge.ts';
-import { TokenizerError, bytePieceValue, checkId, utf8Bytes, utf8Text, withSpecials, type EncodeOptions, type Tokenizer } from './tokenizer.ts';
+import {
+  TokenizerError, WordCache, bytePieceValue, checkId, utf8Bytes, utf8Text, withSpecials, type EncodeOptions, type Tokenizer,
+} from './tokenizer.ts';
 
 const BOS = 1;
 const EOS = 2;
@@ -12,6 +14,8 @@ const EOS = 2;
 const BYTE_OFFSET = 3;
 /** run.c starts its best score here, so a pair scoring lower never merges */
 const NO_SCORE = -1e10;
+/** a word: leading spaces, then everything up to the next space that follows another character */
+const WORDS = / *[^ ]*/g;
 
 export class Llama2cTokenizer implements Tokenizer {
   readonly format = 'llama2c' as const;
@@ -21,6 +25,9 @@ export class Llama2cTokenizer implements Tokenizer {
   readonly padId = null;
   readonly unkId = 0;
   private readonly ids = new Map<string, number>();
+  /** no token has a space after another character, so merges never cross a word start and words merge alone */
+  private readonly wordsMergeAlone: boolean;
+  private readonly cache = new WordCache<number[]>();
 
   static fromFile(path: string): Llama2cTokenizer {
     let buf: Buffer;
@@ -61,12 +68,23 @@ export class Llama2cTokenizer implements Tokenizer {
     tokens.forEach((t, id) => {
       if (!this.ids.has(t)) this.ids.set(t, id);
     });
+    this.wordsMergeAlone = !tokens.some((t) => /[^ ] /.test(t));
   }
 
   /** A dummy-prefix ' ' (for non-empty text), then each character as a token or as its UTF-8 byte tokens, then best-score merges. */
   encode(text: string, options?: EncodeOptions): number[] {
+    const ids: number[] = [];
+    if (text !== '') {
+      const prefixed = ' ' + text;
+      for (const word of this.wordsMergeAlone ? prefixed.match(WORDS)! : [prefixed]) {
+        for (const id of this.cache.get(word, (w) => this.merge(w))) ids.push(id);
+      }
+    }
+    return withSpecials(this, ids, options);
+  }
+
+  private merge(text: string): number[] {
     const symbols: string[] = [];
-    if (text !== '') symbols.push(' ');
     for (const ch of text) {
       if (this.ids.has(ch)) symbols.push(ch);
       else for (const b of utf8Bytes(ch)) symbols.push(this.tokens[b + BYTE_OFFSET]!);
@@ -75,12 +93,8 @@ export class Llama2cTokenizer implements Tokenizer {
       const id = this.ids.get(piece);
       return id !== undefined && this.scores[id]! > NO_SCORE ? this.scores[id] : undefined;
     };
-    const ids = mergeByScore(symbols, scoreOf).map((s) => {
-      const id = this.ids.get(s);
-      if (id === undefined) throw new TokenizerError(`llama2.c vocabulary has no ' ' token, which encoding needs as the dummy prefix`);
-      return id;
-    });
-    return withSpecials(this, ids, options);
+    // every symbol is a token string: a character found in the vocabulary, a byte token, or a merge result
+    return mergeByScore(symbols, scoreOf).map((s) => this.ids.get(s)!);
   }
 
   /** Token strings concatenated; `<0xNN>` tokens are raw bytes; the space after BOS (and at the start) is dropped; BOS/EOS vanish. */

@@ -7,15 +7,14 @@ import { mergeByScore } from './bpe_merge.ts';
 import { ModelType, PieceType, parseModelProto, type ModelProto } from './sentencepiece_proto.ts';
 import { PrefixMatcher, SPACE_SYMBOL, SpNormalizer } from './sp_normalizer.ts';
 import {
-  TokenizerError, bytePiece, bytePieceValue, checkId, utf8Bytes, utf8Text, withSpecials, type EncodeOptions, type Tokenizer,
+  TokenizerError, WordCache, bytePiece, bytePieceValue, checkId, utf8Bytes, utf8Text, withSpecials, type EncodeOptions, type Tokenizer,
 } from './tokenizer.ts';
 
 /** unigram: an unknown character costs this much below the lowest piece score */
 const UNK_PENALTY = 10;
 const FLT_MIN = 1.1754943508222875e-38;
 /** a word: leading ▁s, then everything up to the next ▁ that follows another character */
-const WORDS = /\u2581*[^\u2581]*/gu;
-const WORD_CACHE_LIMIT = 100_000;
+const WORDS = /\u2581*[^\u2581]*/g;
 
 export class SentencePieceTokenizer implements Tokenizer {
   readonly format = 'sentencepiece' as const;
@@ -39,7 +38,7 @@ export class SentencePieceTokenizer implements Tokenizer {
    * word start, each word can be merged alone, and repeated words come from the cache.
    */
   private readonly wordsMergeAlone: boolean;
-  private readonly wordCache = new Map<string, [string, number][]>();
+  private readonly wordCache = new WordCache<[string, number][]>();
   /** unigram: longest piece in code units, lowest NORMAL score, highest NORMAL score (FLT_MIN at least, as sentencepiece starts it) */
   private readonly maxPieceLength: number;
   private readonly minScore: number;
@@ -149,15 +148,7 @@ export class SentencePieceTokenizer implements Tokenizer {
   private segmentBpeByWord(normalized: string): [string, number][] {
     if (!this.wordsMergeAlone) return this.segmentBpe(normalized);
     const out: [string, number][] = [];
-    for (const word of normalized.match(WORDS) ?? []) {
-      let segments = this.wordCache.get(word);
-      if (!segments) {
-        segments = this.segmentBpe(word);
-        if (this.wordCache.size >= WORD_CACHE_LIMIT) this.wordCache.clear();
-        this.wordCache.set(word, segments);
-      }
-      out.push(...segments);
-    }
+    for (const word of normalized.match(WORDS) ?? []) out.push(...this.wordCache.get(word, (w) => this.segmentBpe(w)));
     return out;
   }
 

@@ -50,6 +50,23 @@ export function withSpecials(tok: Tokenizer, ids: number[], options: EncodeOptio
   return ids;
 }
 
+/** Per-word results, kept until there are `limit` of them, then dropped all at once (words repeat; memory stays bounded). */
+export class WordCache<V> {
+  private readonly map = new Map<string, V>();
+
+  constructor(private readonly limit = 100_000) {}
+
+  get(word: string, compute: (word: string) => V): V {
+    let v = this.map.get(word);
+    if (v === undefined) {
+      v = compute(word);
+      if (this.map.size >= this.limit) this.map.clear();
+      this.map.set(word, v);
+    }
+    return v;
+  }
+}
+
 /** Throws unless id is an integer in [0, size). */
 export function checkId(id: number, size: number): void {
   if (!Number.isInteger(id) || id < 0 || id >= size) throw new RangeError(`token id ${id} is outside the vocabulary [0, ${size})`);

@@ -3,7 +3,7 @@
 // https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/tokenization_bert.py
 // https://github.com/huggingface/tokenizers/blob/main/tokenizers/src/decoders/wordpiece.rs
 import { readFileSync } from 'node:fs';
-import { TokenizerError, checkId, withSpecials, type EncodeOptions, type Tokenizer } from './tokenizer.ts';
+import { TokenizerError, WordCache, checkId, withSpecials, type EncodeOptions, type Tokenizer } from './tokenizer.ts';
 
 export interface WordPieceOptions {
   /** lower-case and strip accents (uncased BERT); default true */
@@ -13,7 +13,6 @@ export interface WordPieceOptions {
 }
 
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-const CACHE_LIMIT = 100_000;
 
 export class WordPieceTokenizer implements Tokenizer {
   readonly format = 'wordpiece' as const;
@@ -31,7 +30,7 @@ export class WordPieceTokenizer implements Tokenizer {
   private readonly maxInputChars: number;
   /** no vocabulary entry is longer than this (in characters), so longer candidates need no lookup */
   private readonly maxEntryChars: number;
-  private readonly cache = new Map<string, number[]>();
+  private readonly cache = new WordCache<number[]>();
 
   /** Reads a BERT `vocab.txt` (one token a line, the line number is the id). */
   static fromFile(path: string, options?: WordPieceOptions): WordPieceTokenizer {
@@ -78,15 +77,7 @@ export class WordPieceTokenizer implements Tokenizer {
 
   /** Appends the wordpieces of one word to out ([UNK] alone when it has none). */
   private wordpiece(word: string, out: number[]): void {
-    const cached = this.cache.get(word);
-    if (cached) {
-      for (const id of cached) out.push(id);
-      return;
-    }
-    const pieces = this.greedyPieces(word) ?? [this.unkId];
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(word, pieces);
-    for (const id of pieces) out.push(id);
+    for (const id of this.cache.get(word, (w) => this.greedyPieces(w) ?? [this.unkId])) out.push(id);
   }
 
   /** Longest vocabulary prefix first, then `##` continuations; null when some part has none or the word is too long. */
