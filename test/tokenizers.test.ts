@@ -11,6 +11,7 @@ import {
   Llama2cTokenizer, SentencePieceTokenizer, TokenizerError, WordPieceTokenizer, basicTokenize, loadTokenizer,
   parseModelProto, PieceType, type ModelProto, type Tokenizer,
 } from '../src/data/tokenizers/index.ts';
+import { PrefixMatcher, SpNormalizer } from '../src/data/tokenizers/sp_normalizer.ts';
 import { main } from '../src/cli/main.ts';
 import { fixturesDir } from './helpers.ts';
 
@@ -232,6 +233,24 @@ describe('SentencePiece BPE (hand-made model)', () => {
     const withUnused = new SentencePieceTokenizer(parseModelProto(modelProto(pieces(UNUSED), 2), 'bpe test model'));
     assert.deepEqual(split(withUnused, 'abc'), ['▁', 'ab', 'c']);
   });
+});
+
+test('the identity normalizer\'s whole-string path equals the character-by-character one', () => {
+  // a user-defined piece that never occurs forces the general path (sentencepiece's Normalize, one prefix at a time)
+  const never = new PrefixMatcher(new Set(['\u0000never']));
+  const inputs = ['', ' ', '   ', '  a  b  ', 'a\u2581 ', '\u2581a', ' \ud800x', 'x\udc00 ', '😀  y', ' \t a\n'];
+  for (const removeExtraWhitespaces of [true, false]) {
+    for (const escapeWhitespaces of [true, false]) {
+      for (const addDummyPrefix of [true, false]) {
+        for (const suffix of [false, true]) {
+          const spec = { name: 'identity', precompiledCharsmap: null, addDummyPrefix, removeExtraWhitespaces, escapeWhitespaces };
+          const fast = new SpNormalizer(spec, suffix, null, 'test');
+          const general = new SpNormalizer(spec, suffix, never, 'test');
+          for (const text of inputs) assert.equal(fast.normalize(text), general.normalize(text), `${JSON.stringify(text)} with ${JSON.stringify({ ...spec, suffix })}`);
+        }
+      }
+    }
+  }
 });
 
 // ---- llama2.c tokenizer.bin

@@ -5,6 +5,10 @@ import type { NormalizerSpec } from './sentencepiece_proto.ts';
 import { PrecompiledCharsMap } from './sp_charsmap.ts';
 
 export const SPACE_SYMBOL = '\u2581';
+const SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LEADING_SPACES = /^ +/;
+const SPACE_RUNS = / {2,}/g;
 
 /** Longest-match lookup of the user-defined pieces, which are never normalized and never split. */
 export class PrefixMatcher {
@@ -38,6 +42,7 @@ export class SpNormalizer {
   }
 
   normalize(input: string): string {
+    if (this.charsmap === null && (this.userDefined?.empty ?? true)) return this.normalizeIdentity(input);
     const { removeExtraWhitespaces: trim, addDummyPrefix, escapeWhitespaces } = this.spec;
     const space = escapeWhitespaces ? SPACE_SYMBOL : ' ';
     let pos = 0;
@@ -60,6 +65,18 @@ export class SpNormalizer {
     if (trim) while (out.endsWith(space)) out = out.slice(0, -space.length);
     if (this.treatWhitespaceAsSuffix && addDummyPrefix) out += space;
     return out;
+  }
+
+  /** normalize() without rules or user-defined pieces (LLaMA's "identity"): the same steps as whole-string edits. */
+  private normalizeIdentity(input: string): string {
+    const { removeExtraWhitespaces: trim, addDummyPrefix, escapeWhitespaces } = this.spec;
+    const space = escapeWhitespaces ? SPACE_SYMBOL : ' ';
+    let text = SURROGATE.test(input) ? input.replace(LONE_SURROGATE, '\uFFFD') : input;
+    if (trim) text = text.replace(LEADING_SPACES, '').replace(SPACE_RUNS, ' ');
+    if (text === '') return '';
+    let out = (!this.treatWhitespaceAsSuffix && addDummyPrefix ? space : '') + (escapeWhitespaces ? text.replaceAll(' ', SPACE_SYMBOL) : text);
+    if (trim) while (out.endsWith(space)) out = out.slice(0, -space.length);
+    return this.treatWhitespaceAsSuffix && addDummyPrefix ? out + space : out;
   }
 
   /** The normalized form of the text at pos and how many code units of input it consumes. */
