@@ -24,8 +24,12 @@ export function mergeByScore(
 ): string[] {
   const n = symbols.length;
   const piece = symbols.slice();
-  const prev = Int32Array.from({ length: n }, (_, i) => i - 1);
-  const next = Int32Array.from({ length: n }, (_, i) => (i + 1 < n ? i + 1 : -1));
+  const prev = new Int32Array(n);
+  const next = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    prev[i] = i - 1;
+    next[i] = i + 1 < n ? i + 1 : -1;
+  }
   const heap: Candidate[] = [];
 
   const queue = (left: number, right: number): void => {
