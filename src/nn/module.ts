@@ -100,9 +100,10 @@ export class Module {
   /**
    * Copies tensors into this module's parameters and buffers in place (so optimisers keep their references).
    * strict: every key must match both ways; otherwise missing and unexpected keys are returned. A wrong shape always throws.
+   * `only` restricts the module's side to the keys it accepts (e.g. the adapters of a LoRA checkpoint).
    */
-  loadStateDict(state: Map<string, Tensor>, { strict = true, source = 'state dict' } = {}): LoadReport {
-    const own = this.stateDict();
+  loadStateDict(state: Map<string, Tensor>, { strict = true, source = 'state dict', only = (_key: string): boolean => true } = {}): LoadReport {
+    const own = new Map([...this.stateDict()].filter(([k]) => only(k)));
     const missing = [...own.keys()].filter((k) => !state.has(k));
     const unexpected = [...state.keys()].filter((k) => !own.has(k));
     const wrongShape: string[] = [];
