@@ -81,8 +81,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const lw = layout(Wt)!;
   const C = allocate(dtype, M * N) as FloatStorage;
   if (bias !== null) {
-    const b = reshape(readable(bias.detach(), dtype), [N]).values();
-    for (let i = 0; i < M; i++) C.set(b, i * N);
+    C.set(reshape(readable(bias.detach(), dtype), [N]).values());
+    for (let done = N; done < M * N; done *= 2) C.copyWithin(done, 0, Math.min(done, M * N - done)); // rows 2^k at a time
   }
   if (M * N * K > 0) {
     gemmBatched(false, lw.trans, M, N, K, X.data as FloatStorage, Int32Array.of(X.offset), K, Wt.data as FloatStorage,
