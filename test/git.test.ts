@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tensor, argmax, concat, full, logSoftmax, noGrad, tensor } from '../src/tensor/index.ts';
+import { Tensor, argmax, concat, full, indexSelect, logSoftmax, noGrad, tensor } from '../src/tensor/index.ts';
 import { readSafetensors } from '../src/nn/index.ts';
-import { GitForCausalLM, type GitConfig } from '../src/models/git.ts';
+import { GitForCausalLM, type GitConfig, type GitDecodeSession } from '../src/models/git.ts';
 import { ConfigError } from '../src/models/config.ts';
 import { assertClose, fixturesDir, loadFixture, need } from './helpers.ts';
 
@@ -54,56 +54,46 @@ test('last hidden state, logits, loss and every parameter gradient match HF', ()
 });
 
 /**
- * HF's greedy search as transformers 5.17 runs it for GIT: argmax at every step; a sequence that emitted EOS
- * continues with pad; stop when all have. The prompt is one call with the image; each later token is one cached call
- * whose position id is HF's: generate() makes it i from the text attention mask, and GitModel adds the cache length
- * (N image + i text tokens), so text token i ≥ prompt length sits at position N + 2i (the uncached forward puts it at i).
+ * HF's greedy search (until generate.ts lands on main): argmax at every step; a row that emitted EOS continues with
+ * pad; stop when every row has. Ties go to the lowest id, as torch's argmax.
  */
-function greedyHF(prompt: Tensor, maxNew: number): number[][] {
-  const B = prompt.shape[0]!;
+function greedy(session: GitDecodeSession, prompt: Tensor, maxNew: number): number[][] {
   const seqs = (prompt.tolist() as number[][]).map((r) => [...r]);
-  const done = new Array<boolean>(B).fill(false);
-  noGrad(() => {
-    const visual = model.git.encodeImage(pixels);
-    const N = visual.shape[1]!;
-    let { logits, cache } = model.decodeText(visual, prompt);
-    for (let step = 0; step < maxNew && !done.every(Boolean); step++) {
-      const next = argmax(logits.slice(1, -1), -1).toArray(); // (B)
-      next.forEach((t, b) => {
-        seqs[b]!.push(done[b] ? config.pad_token_id! : t);
-        if (t === config.eos_token_id) done[b] = true;
-      });
-      if (step === maxNew - 1 || done.every(Boolean)) break;
-      const i = seqs[0]!.length - 1; // text index of the token just chosen
-      const ids_ = tensor(seqs.map((s) => [s[i]!]), { dtype: 'int32' });
-      ({ logits, cache } = model.decodeText(null, ids_, { cache, positionIds: tensor([[N + 2 * i]], { dtype: 'int32' }) }));
-    }
-  });
+  const done = new Array<boolean>(seqs.length).fill(false);
+  let logits = session.step(prompt);
+  for (let step = 0; step < maxNew; step++) {
+    const next = argmax(logits, -1).toArray(); // (B)
+    next.forEach((t, b) => {
+      seqs[b]!.push(done[b] ? config.pad_token_id! : t);
+      if (t === config.eos_token_id) done[b] = true;
+    });
+    if (step === maxNew - 1 || done.every(Boolean)) break;
+    logits = session.step(tensor(seqs.map((s) => [s.at(-1)!]), { dtype: 'int32' }));
+  }
   return seqs;
 }
 
-test('greedy decoding from the first token matches HF generate', () => {
+test('greedy decoding from the first token matches HF generate (transformers 5.17 position ids)', () => {
   const want = need(io, 'greedy_ids');
-  const prompt = ids.slice(1, 0, 1);
-  assert.deepEqual(greedyHF(prompt, want.shape[1]! - 1), want.tolist());
+  const session = model.startDecoding({ pixelValues: pixels }, { hfPositions: true });
+  assert.deepEqual(greedy(session, ids.slice(1, 0, 1), want.shape[1]! - 1), want.tolist());
 });
 
-test('decoding with the KV cache gives the logits of the full forward', () => {
+test('a decode session gives the full forward logits step by step, and select() reorders its rows', () => {
   noGrad(() => {
     const full_ = model.forward(pixels, ids).logits; // (B, N + T, V)
     const T = ids.shape[1]!;
     const N = full_.shape[1]! - T;
-    const visual = model.git.encodeImage(pixels);
-    // the prompt in one call, then one token per call
-    let { logits, cache } = model.decodeText(visual, ids.slice(1, 0, 2));
-    const pieces = [logits];
+    const B = ids.shape[0]!;
+    const reversed = Array.from({ length: B }, (_, b) => B - 1 - b);
+    const session = model.startDecoding({ pixelValues: pixels });
+    assertClose(session.step(ids.slice(1, 0, 2)), full_.slice(1, N + 1, N + 2).reshape(B, -1), 1e-5, 'prompt step');
+    session.select(reversed);
     for (let t = 2; t < T; t++) {
-      ({ logits, cache } = model.decodeText(null, ids.slice(1, t, t + 1), { cache }));
-      pieces.push(logits);
+      const got = session.step(indexSelect(ids, 0, tensor(reversed, { dtype: 'int32' })).slice(1, t, t + 1));
+      const want = indexSelect(full_.slice(1, N + t, N + t + 1).reshape(B, -1), 0, tensor(reversed, { dtype: 'int32' }));
+      assertClose(got, want, 1e-5, `step ${t}`);
     }
-    assert.equal(cache.imageTokens, N);
-    assert.equal(cache.textTokens, T);
-    assertClose(concat(pieces, 1), full_.slice(1, N), 1e-5, 'cached logits');
   });
 });
 

@@ -6,7 +6,7 @@ import { Tensor, concat, resize } from '../tensor/index.ts';
 import { Conv2d, Embedding, LayerNorm, Linear, Module, normalInit } from '../nn/index.ts';
 import { ConfigError, checkConfig } from './config.ts';
 import { hiddenAct, type HiddenAct } from './hidden_act.ts';
-import { multiHeadAttention } from './attention.ts';
+import { multiHeadAttention } from './heads.ts';
 
 /** The keys of HF's CLIPVisionConfig / GitVisionConfig that shape the model. */
 export interface CLIPVisionConfig {

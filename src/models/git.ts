@@ -3,7 +3,7 @@
 // https://github.com/huggingface/transformers/blob/main/src/transformers/models/git/modeling_git.py
 // Keys are HF's: `git.image_encoder.vision_model.…`, `git.visual_projection.visual_projection.{0,1}.…`,
 // `git.embeddings.…`, `git.encoder.layer.{i}.…`, `output.weight`.
-import { Generator, Tensor, concat } from '../tensor/index.ts';
+import { Generator, Tensor, concat, indexSelect, noGrad, tensor } from '../tensor/index.ts';
 import { LayerNorm, Linear, Module } from '../nn/index.ts';
 import { ConfigError, checkConfig } from './config.ts';
 import { CLIPVisionModel, CLIP_VIT_B16, type CLIPVisionConfig } from './clip_vision.ts';
@@ -143,5 +143,54 @@ export class GitForCausalLM extends Module {
     const { hidden, cache } = this.git.decode(visual, ids, opts);
     const T = ids.shape[1]!;
     return { logits: this.output.forward(hidden.slice(1, hidden.shape[1]! - T)), cache };
+  }
+
+  /** A batch to decode from images (B, 3, H, W) or from image tokens already at the decoder width (B, N, C). */
+  startDecoding(inputs: { pixelValues: Tensor; interpolatePosEncoding?: boolean } | { visual: Tensor }, opts: { hfPositions?: boolean } = {}): GitDecodeSession {
+    const visual = 'visual' in inputs ? inputs.visual : noGrad(() => this.git.encodeImage(inputs.pixelValues, inputs));
+    return new GitDecodeSession(this, visual, opts.hfPositions ?? false);
+  }
+}
+
+/**
+ * Rows being decoded (generate.ts's DecodeSession): the first step runs the image tokens with the prompt, later steps
+ * only the new text against the cache. hfPositions reproduces transformers 5's GitModel under generate(): a one-token
+ * step gets position i (from the text attention mask) plus the cache length (N image + i text tokens), N + 2i,
+ * where the full forward puts text token i at i; only for matching HF's generated ids.
+ */
+export class GitDecodeSession {
+  #visual: Tensor | null;
+  #cache: GitCache | null = null;
+
+  constructor(readonly model: GitForCausalLM, visual: Tensor, readonly hfPositions: boolean) {
+    this.#visual = visual;
+  }
+
+  get batch(): number {
+    return this.#cache?.layers[0]?.key.shape[0] ?? this.#visual!.shape[0]!;
+  }
+
+  /** ids (B, t) after the tokens already fed → logits after the last of them (B, V). */
+  step(ids: Tensor): Tensor {
+    return noGrad(() => {
+      const cache = this.#cache;
+      const i = cache?.textTokens ?? 0;
+      const positionIds = this.hfPositions && cache !== null && ids.shape[1] === 1 ? tensor([[cache.imageTokens + 2 * i]], { dtype: 'int32' }) : null;
+      const { hidden, cache: next } = this.model.git.decode(cache === null ? this.#visual : null, ids, { cache, positionIds });
+      this.#cache = next;
+      this.#visual = null;
+      const B = hidden.shape[0]!;
+      return this.model.output.forward(hidden.slice(1, -1)).reshape(B, this.model.config.vocab_size); // (B, V)
+    });
+  }
+
+  /** Row r continues as old row rows[r] (beam search expands and reorders rows this way). */
+  select(rows: ArrayLike<number>): void {
+    const index = tensor(Array.from(rows), { dtype: 'int32' });
+    if (this.#visual !== null) this.#visual = indexSelect(this.#visual, 0, index);
+    if (this.#cache !== null) {
+      const layers = this.#cache.layers.map(({ key, value }) => ({ key: indexSelect(key, 0, index), value: indexSelect(value, 0, index) }));
+      this.#cache = { ...this.#cache, layers };
+    }
   }
 }

@@ -6,7 +6,7 @@ import { Generator, Tensor, concat, full, ne } from '../tensor/index.ts';
 import { Dropout, Embedding, LayerNorm, Linear, Module } from '../nn/index.ts';
 import { ConfigError, checkConfig } from './config.ts';
 import { hiddenAct, type HiddenAct } from './hidden_act.ts';
-import { attend, mergeHeads, splitHeads } from './attention.ts';
+import { attend, mergeHeads, splitHeads } from './heads.ts';
 
 /** The keys of HF's GitConfig that shape the decoder. */
 export interface GitTextConfig {
