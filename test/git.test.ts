@@ -155,3 +155,24 @@ test('position embeddings for another input size: bicubic over the patch grid, c
     table.data.set(saved.data);
   }
 });
+
+test('the pad row of the word embeddings gets no gradient (torch padding_idx); dropout only in training', () => {
+  const m = loadModel();
+  const pad = config.pad_token_id!;
+  const withPad = ids.clone();
+  withPad.data[1] = pad;
+  m.forward(pixels, withPad).hidden.sum().backward();
+  const grad = m.git.embeddings.word_embeddings.weight.grad!;
+  const C = config.hidden_size;
+  const row = (r: number): number[] => Array.from(grad.values().subarray(r * C, (r + 1) * C));
+  assert.ok(row(pad).every((v) => v === 0), 'pad row');
+  assert.ok(row(ids.data[0]!).some((v) => v !== 0), 'a used row');
+  // with dropout in the config, training mode draws masks and eval mode is deterministic
+  const dropping = new GitForCausalLM({ ...config, hidden_dropout_prob: 0.5, attention_probs_dropout_prob: 0.5 });
+  dropping.loadStateDict(m.stateDict());
+  const run = (): number[] => noGrad(() => dropping.forward(pixels, ids).logits.toArray());
+  dropping.eval();
+  assert.deepEqual(run(), noGrad(() => m.forward(pixels, ids).logits.toArray()));
+  dropping.train();
+  assert.notDeepEqual(run(), run());
+});

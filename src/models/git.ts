@@ -138,13 +138,6 @@ export class GitForCausalLM extends Module {
     return { logits: this.output.forward(hidden), hidden };
   }
 
-  /** One decode call with logits for the new text tokens only: (B, T, V), and the cache. */
-  decodeText(visual: Tensor | null, ids: Tensor, opts: DecodeOptions = {}): { logits: Tensor; cache: GitCache } {
-    const { hidden, cache } = this.git.decode(visual, ids, opts);
-    const T = ids.shape[1]!;
-    return { logits: this.output.forward(hidden.slice(1, hidden.shape[1]! - T)), cache };
-  }
-
   /** A batch to decode from images (B, 3, H, W) or from image tokens already at the decoder width (B, N, C). */
   startDecoding(inputs: { pixelValues: Tensor; interpolatePosEncoding?: boolean } | { visual: Tensor }, opts: { hfPositions?: boolean } = {}): GitDecodeSession {
     const visual = 'visual' in inputs ? inputs.visual : noGrad(() => this.git.encodeImage(inputs.pixelValues, inputs));
