@@ -101,16 +101,6 @@ export function copyValues(x: View, dtype: DType): Storage {
   else if (layout === 'column') {
     const run = n / block.length;
     for (let i = 0; i < block.length; i++) out.fill(block[i]!, i * run, (i + 1) * run);
-  } else if (x.shape.length > 1 && x.strides[x.shape.length - 1] === 1) {
-    // rows of the last dim are contiguous (a permute that keeps the last axis, as merging attention heads):
-    // one offset per row instead of one per element
-    const run = x.shape[x.shape.length - 1]!;
-    const starts = stridedOffsets(x.shape.slice(0, -1), x.strides.slice(0, -1), x.offset);
-    const src = x.data;
-    for (let r = 0, o = 0; r < starts.length; r++, o += run) {
-      const s = starts[r]!;
-      for (let j = 0; j < run; j++) out[o + j] = src[s + j]!;
-    }
   } else {
     const ix = stridedOffsets(x.shape, x.strides, x.offset);
     for (let i = 0; i < n; i++) out[i] = x.data[ix[i]!]!;
