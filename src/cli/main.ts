@@ -9,6 +9,7 @@ export interface Command {
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./commands/inspect.ts')).command,
+  synth: async () => (await import('./commands/synth.ts')).command,
 };
 
 function usage(): string {

@@ -13,6 +13,12 @@ export interface Footprint {
   sdf: Float32Array; // (h, w)
 }
 
+/** Width in pixels of the darker edge drawn inside an object's outline. */
+export const outlineWidth = (o: SceneObject): number => Math.max(1, 0.025 * o.extent);
+
+/** Side of the pixel blocks the distance is first taken at (see footprint). */
+const BLOCK = 4;
+
 export function footprint(o: SceneObject, width: number, height: number): Footprint {
   const reach = 0.75 * o.extent + 2;
   const x0 = Math.max(0, Math.floor(o.cx - reach));
@@ -23,11 +29,22 @@ export function footprint(o: SceneObject, width: number, height: number): Footpr
   const f = SDF[o.shape];
   const cos = Math.cos(o.rotation) / o.extent;
   const sin = Math.sin(o.rotation) / o.extent;
-  for (let y = 0; y < h; y++) {
+  const at = (x: number, y: number): number => {
+    const dx = x0 + x + 0.5 - o.cx;
     const dy = y0 + y + 0.5 - o.cy;
-    for (let x = 0; x < w; x++) {
-      const dx = x0 + x + 0.5 - o.cx;
-      sdf[y * w + x] = f(dx * cos + dy * sin, -dx * sin + dy * cos) * o.extent; // rotate into the shape's frame
+    return f(dx * cos + dy * sin, -dx * sin + dy * cos) * o.extent; // rotate into the shape's frame
+  };
+  // A distance changes by at most 1 per pixel, so where a block's centre is further from the edge than the block's
+  // half-diagonal plus the anti-aliasing and outline band, every pixel of it is wholly inside or outside: it takes the
+  // centre's value (same sign, same painted colour) and only blocks near the edge are computed pixel by pixel.
+  const band = ((BLOCK - 1) * Math.SQRT2) / 2 + outlineWidth(o) + 1;
+  for (let by = 0; by < h; by += BLOCK) {
+    for (let bx = 0; bx < w; bx += BLOCK) {
+      const centre = at(bx + (BLOCK - 1) / 2, by + (BLOCK - 1) / 2);
+      const far = Math.abs(centre) > band;
+      for (let y = by; y < Math.min(h, by + BLOCK); y++) {
+        for (let x = bx; x < Math.min(w, bx + BLOCK); x++) sdf[y * w + x] = far ? centre : at(x, y);
+      }
     }
   }
   return { x0, y0, w, h, sdf };
@@ -49,7 +66,11 @@ export function labelMap(prints: Footprint[], width: number, height: number): In
 
 /** Pixels of each object's full shape (covered or not): the denominator of how much of it is visible. */
 export function fullAreas(prints: Footprint[]): number[] {
-  return prints.map((p) => p.sdf.reduce((n, d) => n + (d <= 0 ? 1 : 0), 0));
+  return prints.map(({ sdf }) => {
+    let n = 0;
+    for (let i = 0; i < sdf.length; i++) if (sdf[i]! <= 0) n++;
+    return n;
+  });
 }
 
 /** The scene as packed RGB, (height, width, 3). */
@@ -98,7 +119,7 @@ function paintObject(rgb: Uint8ClampedArray, width: number, o: SceneObject, p: F
   const luma = 0.299 * o.rgb[0] + 0.587 * o.rgb[1] + 0.114 * o.rgb[2];
   const second = luma < 150 ? mix(o.rgb, WHITE, 0.55) : mix(o.rgb, BLACK, 0.35); // the texture's other tone
   const edge = luma < 60 ? mix(o.rgb, WHITE, 0.35) : mix(o.rgb, BLACK, 0.5);
-  const outline = Math.max(1, 0.025 * o.extent);
+  const outline = outlineWidth(o);
   const period = Math.max(7, 0.2 * o.extent);
   const cos = Math.cos(o.rotation);
   const sin = Math.sin(o.rotation);

@@ -90,7 +90,8 @@ export function referringExpressions(rng: Rng, f: Frame, t: Thing): Expression[]
   for (const pool of rng.shuffle(pools.filter((p) => p.length > 0))) if (chosen.length < count) chosen.push(rng.pick(pool));
   const rest = rng.shuffle([...plain, ...spatial].filter((d) => !chosen.includes(d)));
   while (chosen.length < count && rest.length > 0) chosen.push(rest.pop()!);
-  return chosen.map((d) => ({ ...d, text: say(rng, d), needsSpatial }));
+  const texts = new Set<string>();
+  return chosen.map((d) => ({ ...d, text: say(rng, d), needsSpatial })).filter((e) => !texts.has(e.text) && texts.add(e.text));
 }
 
 /** The words for attributes in speaking order: size, colour, texture, then the noun ("shape"/"one" when unnamed). */
@@ -98,7 +99,7 @@ export function attrPhrase(rng: Rng, a: Attrs): string {
   const words: string[] = [];
   if (a.size) words.push(rng.pick(SIZE_WORDS[a.size]));
   if (a.colour) words.push(a.colour);
-  if (a.texture && a.texture !== 'plain') words.push(a.texture);
+  if (a.texture) words.push(a.texture); // "plain" too: without it "the plain circle" would not tell it from a striped one
   words.push(a.shape ?? (words.length > 0 && rng.chance(0.5) ? 'one' : 'shape'));
   return words.join(' ');
 }

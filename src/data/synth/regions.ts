@@ -12,29 +12,36 @@ export interface Region {
   clearance: number;
 }
 
+/** Chamfer distance of a pixel not yet reached (larger than any image's distances). */
+const FAR = 1 << 29;
+
 /** The visible region of each object 0..count−1 (area 0 and an empty box when nothing of it is seen). */
 export function objectRegions(labels: Int8Array, width: number, height: number, count: number): Region[] {
-  const box = Array.from({ length: count }, (): Box => [width, height, 0, 0]);
-  const area = new Array<number>(count).fill(0);
+  const bounds = new Int32Array(4 * count); // x0, y0, x1, y1 per object
+  for (let l = 0; l < count; l++) bounds.set([width, height, 0, 0], 4 * l);
+  const area = new Int32Array(count);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const l = labels[y * width + x]!;
       if (l < 0) continue;
-      const b = box[l]!;
-      if (x < b[0]) b[0] = x;
-      if (y < b[1]) b[1] = y;
-      if (x + 1 > b[2]) b[2] = x + 1;
-      if (y + 1 > b[3]) b[3] = y + 1;
+      const b = 4 * l;
+      if (x < bounds[b]!) bounds[b] = x;
+      if (y < bounds[b + 1]!) bounds[b + 1] = y;
+      if (x >= bounds[b + 2]!) bounds[b + 2] = x + 1;
+      if (y >= bounds[b + 3]!) bounds[b + 3] = y + 1;
       area[l]!++;
     }
   }
-  return box.map((b, l) => (area[l] === 0 ? { box: [0, 0, 0, 0], area: 0, anchor: [0, 0], clearance: 0 } : deepest(labels, width, height, l, b, area[l]!)));
+  return Array.from({ length: count }, (_, l): Region => {
+    const box: Box = [bounds[4 * l]!, bounds[4 * l + 1]!, bounds[4 * l + 2]!, bounds[4 * l + 3]!];
+    return area[l] === 0 ? { box: [0, 0, 0, 0], area: 0, anchor: [0, 0], clearance: 0 } : deepest(labels, width, height, l, box, area[l]!);
+  });
 }
 
 /** The background's deepest point: the middle of its largest empty stretch. */
 export function backgroundRegion(labels: Int8Array, width: number, height: number): Region {
   let area = 0;
-  for (const l of labels) if (l < 0) area++;
+  for (let i = 0; i < labels.length; i++) if (labels[i]! < 0) area++;
   return deepest(labels, width, height, -1, [0, 0, width, height], area);
 }
 
@@ -46,13 +53,13 @@ function deepest(labels: Int8Array, width: number, height: number, label: number
   const [x0, y0, x1, y1] = box;
   const w = x1 - x0 + 2; // one pixel of margin on each side, which is outside by construction
   const h = y1 - y0 + 2;
-  const d = new Float32Array(w * h);
+  const d = new Int32Array(w * h);
   let sx = 0;
   let sy = 0;
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       if (labels[(y0 + y - 1) * width + x0 + x - 1] === label) {
-        d[y * w + x] = Infinity;
+        d[y * w + x] = FAR;
         sx += x0 + x - 0.5;
         sy += y0 + y - 0.5;
       }
@@ -61,15 +68,23 @@ function deepest(labels: Int8Array, width: number, height: number, label: number
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       const i = y * w + x;
-      if (d[i] !== 0) d[i] = Math.min(d[i]!, d[i - 1]! + 3, d[i - w]! + 3, d[i - w - 1]! + 4, d[i - w + 1]! + 4);
+      if (d[i] === 0) continue;
+      let v = d[i]!;
+      v = Math.min(v, d[i - 1]! + 3, d[i - w]! + 3);
+      v = Math.min(v, d[i - w - 1]! + 4, d[i - w + 1]! + 4);
+      d[i] = v;
     }
   }
   let best = 0;
   for (let y = h - 2; y >= 1; y--) {
     for (let x = w - 2; x >= 1; x--) {
       const i = y * w + x;
-      if (d[i] !== 0) d[i] = Math.min(d[i]!, d[i + 1]! + 3, d[i + w]! + 3, d[i + w + 1]! + 4, d[i + w - 1]! + 4);
-      if (d[i]! > best) best = d[i]!;
+      if (d[i] === 0) continue;
+      let v = d[i]!;
+      v = Math.min(v, d[i + 1]! + 3, d[i + w]! + 3);
+      v = Math.min(v, d[i + w + 1]! + 4, d[i + w - 1]! + 4);
+      d[i] = v;
+      if (v > best) best = v;
     }
   }
   const [cx, cy] = [sx / area, sy / area];

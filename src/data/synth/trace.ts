@@ -69,7 +69,8 @@ function plan(rng: Rng, speech: Speech, p: Persona): { pieces: Piece[]; quiet: [
   const first = dwells[0]!.m;
   const pieces: Piece[] = [];
   const quiet: [number, number][] = [];
-  const t0 = Math.max(0, first.depart - rng.uniform(0.1, 0.4));
+  // the hand is on the mouse before the first word, and sets off when it knows where it is going
+  const t0 = Math.max(0, Math.min(words[0]!.start_time - rng.uniform(0.3, 1), first.depart - rng.uniform(0.1, 0.4)));
   pieces.push({ t0, t1: first.depart, at: () => speech.start, tremor: p.tremor });
   dwells.forEach(({ m, busyUntil }, i) => {
     const leave = i + 1 < dwells.length ? dwells[i + 1]!.m.depart : finish;
