@@ -2,7 +2,7 @@
 // region. Everything the language and the annotations say about an object is read from here.
 import type { Rng } from './rng.ts';
 import { sampleScene, type Background, type SceneObject, type SceneOptions } from './scene.ts';
-import { footprint, fullAreas, labelMap, paint, type Footprint } from './raster.ts';
+import { footprint, fullAreas, labelMap, paint } from './raster.ts';
 import { backgroundRegion, objectRegions, type Region } from './regions.ts';
 
 /** An object as drawn, with what is seen of it. */
@@ -52,6 +52,6 @@ export function drawScene(rng: Rng, opts: SceneOptions = {}): Layout {
   });
   return {
     width, height, background: scene.background, backgroundRegion: backgroundRegion(labels, width, height), things, labels,
-    rgb: paint({ ...scene, objects }, prints as Footprint[]),
+    rgb: paint({ ...scene, objects }, prints),
   };
 }

@@ -12,7 +12,7 @@ const GAP = 4;
 const COLUMNS = 4;
 
 /** Well separated hues (golden-angle steps), bright enough to see on any background. */
-export function hue(i: number): RGB {
+function hue(i: number): RGB {
   const h = ((i * 137.508) % 360) / 60;
   const x = 1 - Math.abs((h % 2) - 1);
   const [r, g, b] = h < 1 ? [1, x, 0] : h < 2 ? [x, 1, 0] : h < 3 ? [0, 1, x] : h < 4 ? [0, x, 1] : h < 5 ? [x, 0, 1] : [1, 0, x];
@@ -27,7 +27,7 @@ function utteranceOf(img: SynthImage, t: number): number {
 }
 
 /** The scene with its masks, referring boxes and trace drawn over it, as packed RGB. */
-export function annotate(img: SynthImage): Uint8ClampedArray {
+function annotate(img: SynthImage): Uint8ClampedArray {
   const { width, height, labels, things } = img.layout;
   const out = Uint8ClampedArray.from(img.layout.rgb);
   const blend = (x: number, y: number, c: RGB, a: number): void => {

@@ -39,7 +39,7 @@ export function landmarkAttrs(f: Frame, l: Thing): Attrs | undefined {
 }
 
 /** Every description of `t` the generator may say, with whether it needs its spatial part. */
-export function describeOptions(f: Frame, t: Thing): { plain: Description[]; spatial: Description[] } {
+function describeOptions(f: Frame, t: Thing): { plain: Description[]; spatial: Description[] } {
   const minimal = minimalAttrs(f, t);
   const plain: Description[] = [];
   for (const attrs of minimal) {

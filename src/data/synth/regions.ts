@@ -34,7 +34,7 @@ export function objectRegions(labels: Int8Array, width: number, height: number, 
   }
   return Array.from({ length: count }, (_, l): Region => {
     const box: Box = [bounds[4 * l]!, bounds[4 * l + 1]!, bounds[4 * l + 2]!, bounds[4 * l + 3]!];
-    return area[l] === 0 ? { box: [0, 0, 0, 0], area: 0, anchor: [0, 0], clearance: 0 } : deepest(labels, width, height, l, box, area[l]!);
+    return area[l] === 0 ? { box: [0, 0, 0, 0], area: 0, anchor: [0, 0], clearance: 0 } : deepest(labels, width, l, box, area[l]!);
   });
 }
 
@@ -42,14 +42,14 @@ export function objectRegions(labels: Int8Array, width: number, height: number, 
 export function backgroundRegion(labels: Int8Array, width: number, height: number): Region {
   let area = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i]! < 0) area++;
-  return deepest(labels, width, height, -1, [0, 0, width, height], area);
+  return deepest(labels, width, -1, [0, 0, width, height], area);
 }
 
 /**
  * Chamfer (3-4) distance from each pixel of `label` in `box` to the nearest pixel that is not (the image border counts
  * as not), then the anchor: of the pixels at least 0.8 × the largest distance deep, the one nearest the centroid.
  */
-function deepest(labels: Int8Array, width: number, height: number, label: number, box: Box, area: number): Region {
+function deepest(labels: Int8Array, width: number, label: number, box: Box, area: number): Region {
   const [x0, y0, x1, y1] = box;
   const w = x1 - x0 + 2; // one pixel of margin on each side, which is outside by construction
   const h = y1 - y0 + 2;

@@ -49,7 +49,7 @@ export interface SceneOptions {
 /** Relative weights of 1..8 objects per image. */
 const COUNT_WEIGHTS = [1, 2, 3, 3, 3, 3, 2, 2];
 /** Chance that an object copies every attribute of an earlier one (a look-alike), or shares its shape or colour. */
-const P_LOOKALIKE = 0.25;
+const P_LOOKALIKE = 0.3;
 const P_SHARE = 0.35;
 /** Chance that an object may partly cover one placed before it. */
 const P_OCCLUDER = 0.3;

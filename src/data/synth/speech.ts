@@ -44,13 +44,13 @@ export interface Mention {
 }
 
 /** Where the hand goes for a target and how widely it may move there. */
-export function aim(layout: Layout, target: number): { anchor: Point; radius: number } {
+function aim(layout: Layout, target: number): { anchor: Point; radius: number } {
   const r = target === BACKGROUND ? layout.backgroundRegion : layout.things[target]!;
   return { anchor: r.anchor, radius: Math.max(0, 0.7 * r.clearance - 1) };
 }
 
 /** Seconds to move the hand `distance` pixels onto a target of `radius` (Fitts' law with a per-person factor). */
-export function travelTime(p: Persona, distance: number, radius: number): number {
+function travelTime(p: Persona, distance: number, radius: number): number {
   return p.hand * (0.2 + 0.1 * Math.log2(1 + distance / Math.max(4, 2 * radius)));
 }
 
