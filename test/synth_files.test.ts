@@ -3,7 +3,7 @@
 // disk, and the output is the same for the same seed whatever N.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -12,10 +12,16 @@ import { FILES, CATEGORIES } from '../src/data/synth/writers.ts';
 import { labelRles } from '../src/data/synth/rle.ts';
 import { synthImage } from '../src/data/synth/generate.ts';
 import { decodeRle, encodeBitmap, rleArea, rleToBbox, segmentationToRle } from '../src/data/mask.ts';
-import { pickle, type PickleValue } from '../src/data/pickle_writer.ts';
+import { pickle } from '../src/data/pickle_writer.ts';
+import { readPickle, type PickleValue } from '../src/data/pickle.ts';
+import { BadRecords } from '../src/data/records.ts';
+import { readCocoCaptions, readCocoImages } from '../src/data/readers/coco.ts';
+import { readLocalizedNarratives } from '../src/data/readers/localized_narratives.ts';
+import { readReferPickle } from '../src/data/readers/refcoco.ts';
+import { readDensecapSplits, readVgImageData, readVgRegions } from '../src/data/readers/visual_genome.ts';
 import { main } from '../src/cli/main.ts';
 import { SHAPES } from '../src/data/synth/vocab.ts';
-import { readPickle, utteranceTrace, type TracePoint } from './synth_helpers.ts';
+import { utteranceTargets } from '../src/data/trace_targets.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'pixelllm-synth-'));
 const dir = join(root, 'a');
@@ -67,12 +73,13 @@ describe('synth output files', () => {
           assert.ok(u.end_time > u.start_time);
         }
         for (const seg of r.traces) for (const p of seg) assert.deepEqual(keys(p), ['t', 'x', 'y']);
-        // from the files alone: every shape noun's trace box overlaps an instance of that shape in the image
+        // from the files alone, by the project's LN targets: every shape noun's trace box overlaps an instance of that shape
         const { width, height } = byId.get(Number(r.image_id))!;
-        for (const u of r.timed_caption) {
+        const targets = utteranceTargets(r.traces.flat(), r.timed_caption);
+        for (const [k, u] of r.timed_caption.entries()) {
           const category = SHAPES.indexOf(u.utterance.toLowerCase()) + 1;
           if (category === 0) continue;
-          const { box } = utteranceTrace(r.traces as TracePoint[][], u.start_time, u.end_time);
+          const { box } = targets[k]!;
           const hit = ann.some((a) => a.image_id === Number(r.image_id) && a.category_id === category
             && box[0]! * width < a.bbox[0]! + a.bbox[2]! && box[2]! * width > a.bbox[0]! && box[1]! * height < a.bbox[1]! + a.bbox[3]! && box[3]! * height > a.bbox[1]!);
           assert.ok(hit, `image ${r.image_id}: the trace of '${u.utterance}' overlaps no ${u.utterance}`);
@@ -154,7 +161,7 @@ describe('synth output files', () => {
     }
     for (const im of imageData) {
       assert.deepEqual(keys(im), ['coco_id', 'flickr_id', 'height', 'image_id', 'url', 'width']);
-      assert.equal(im.url, `images/${String(im.image_id).padStart(12, '0')}.jpg`);
+      assert.equal(im.url, `images/${im.image_id}.jpg`);
     }
     for (const split of ['train', 'val', 'test'] as const) {
       const caps = json(FILES.captions(split));
@@ -165,6 +172,47 @@ describe('synth output files', () => {
       const ln = readFileSync(join(dir, FILES.narratives(split)), 'utf8').split('\n').filter(Boolean).map((l) => Number(JSON.parse(l).image_id));
       assert.deepEqual(ln, splits[split]);
     }
+  });
+
+  test('the project\'s readers read every file without a complaint, and every example\'s image file exists', async () => {
+    const imageDir = join(dir, 'images');
+    const bad = new BadRecords('stop');
+    const counts = json(FILES.manifest).counts;
+    const seen = new Set<string>();
+    const check = (ex: { imagePath: string; width: number; height: number; box?: number[] }): void => {
+      if (!seen.has(ex.imagePath)) assert.ok(existsSync(ex.imagePath), `${ex.imagePath} is missing`);
+      seen.add(ex.imagePath);
+      assert.ok(ex.width > 0 && ex.height > 0);
+    };
+    const { images } = await readCocoImages(join(dir, FILES.instances), bad);
+    let narratives = 0;
+    let captions = 0;
+    for (const split of ['train', 'val', 'test'] as const) {
+      for await (const ex of readLocalizedNarratives(join(dir, FILES.narratives(split)), { imageDir, imageSizes: images, bad })) {
+        check(ex);
+        assert.equal(ex.utterances!.length, ex.text.split(' ').length);
+        narratives++;
+      }
+      for await (const ex of readCocoCaptions(join(dir, FILES.captions(split)), { imageDir, bad })) {
+        check(ex);
+        captions++;
+      }
+    }
+    let expressions = 0;
+    for await (const ex of readReferPickle(join(dir, FILES.refs), { imageDir, bad })) {
+      check(ex);
+      expressions++;
+    }
+    let regions = 0;
+    const imageData = await readVgImageData(join(dir, FILES.imageData), bad);
+    const splits = await readDensecapSplits(join(dir, FILES.densecapSplits));
+    for await (const ex of readVgRegions(join(dir, FILES.regions), { imageDir, imageData, splits, bad })) {
+      check(ex);
+      regions++;
+    }
+    assert.deepEqual([narratives, captions, expressions, regions], [counts.narratives, counts.captions, counts.sentences, counts.regions]);
+    assert.equal(seen.size, N);
+    assert.equal(bad.skipped, 0);
   });
 
   test('the same seed writes the same bytes; the first images do not depend on N', async () => {

@@ -1,6 +1,6 @@
-// Independent readers for checking the synthetic data: the LN per-utterance trace summary as DESIGN §2 computes it,
-// a parser from referring-expression text back to a description (by vocabulary, not by the generator's templates),
-// and a small protocol-2 pickle reader.
+// Independent readers for checking the synthetic data: the 16 trace samples of an utterance as DESIGN §2 takes them
+// (the project's utteranceTargets keeps only their box and centre; the tests need the samples themselves), and a
+// parser from referring-expression text back to a description (by vocabulary, not by the generator's templates).
 import type { Description, Dir, Relation } from '../src/data/synth/spatial.ts';
 import { COLOUR_NAMES, SHAPES, type Colour, type Shape, type Size, type Texture } from '../src/data/synth/vocab.ts';
 
@@ -81,59 +81,4 @@ export function parseExpression(text: string): Description & { spatialWords: boo
     return { attrs: attributes(text.replace(pattern, ' ').split(' ').filter(Boolean)), spatial: { kind: 'extreme', dir }, spatialWords: true };
   }
   return { attrs: attributes(text.split(' ')), spatialWords: false };
-}
-
-/** Reads a pickle of None, bools, ints, floats, str, lists and dicts (the opcodes protocol 2 uses for them). */
-export function readPickle(buf: Buffer): unknown {
-  const stack: unknown[] = [];
-  const marks: number[] = [];
-  const memo: unknown[] = [];
-  let p = 0;
-  const popMark = (): unknown[] => stack.splice(marks.pop()!);
-  for (;;) {
-    const op = buf[p++]!;
-    switch (op) {
-      case 0x80: p++; break; // PROTO n
-      case 0x2e: return stack.pop(); // STOP
-      case 0x28: marks.push(stack.length); break; // MARK
-      case 0x4e: stack.push(null); break;
-      case 0x88: stack.push(true); break;
-      case 0x89: stack.push(false); break;
-      case 0x4b: stack.push(buf.readUInt8(p)); p += 1; break; // BININT1
-      case 0x4d: stack.push(buf.readUInt16LE(p)); p += 2; break; // BININT2
-      case 0x4a: stack.push(buf.readInt32LE(p)); p += 4; break; // BININT
-      case 0x8a: { // LONG1
-        const n = buf[p++]!;
-        let v = 0n;
-        for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[p + i]!);
-        if (n > 0 && buf[p + n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
-        stack.push(Number(v));
-        p += n;
-        break;
-      }
-      case 0x47: stack.push(buf.readDoubleBE(p)); p += 8; break; // BINFLOAT
-      case 0x58: { // BINUNICODE
-        const n = buf.readUInt32LE(p);
-        stack.push(buf.toString('utf8', p + 4, p + 4 + n));
-        p += 4 + n;
-        break;
-      }
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x7d: stack.push({}); break; // EMPTY_DICT
-      case 0x61: { const v = stack.pop(); (stack[stack.length - 1] as unknown[]).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); (stack[stack.length - 1] as unknown[]).push(...items); break; } // APPENDS
-      case 0x73: { const v = stack.pop(); const k = stack.pop() as string; (stack[stack.length - 1] as Record<string, unknown>)[k] = v; break; }
-      case 0x75: { // SETITEMS
-        const items = popMark();
-        const d = stack[stack.length - 1] as Record<string, unknown>;
-        for (let i = 0; i < items.length; i += 2) d[items[i] as string] = items[i + 1];
-        break;
-      }
-      case 0x71: memo[buf[p++]!] = stack[stack.length - 1]; break; // BINPUT
-      case 0x72: memo[buf.readUInt32LE(p)] = stack[stack.length - 1]; p += 4; break; // LONG_BINPUT
-      case 0x68: stack.push(memo[buf[p++]!]); break; // BINGET
-      case 0x6a: stack.push(memo[buf.readUInt32LE(p)]); p += 4; break; // LONG_BINGET
-      default: throw new Error(`pickle opcode 0x${op.toString(16)} at byte ${p - 1} not expected`);
-    }
-  }
 }

@@ -9,6 +9,7 @@ import { footprint, fullAreas } from '../src/data/synth/raster.ts';
 import { resolve, type Frame } from '../src/data/synth/spatial.ts';
 import { BACKGROUND } from '../src/data/synth/narrative.ts';
 import { BACKGROUND_KINDS, COLOUR_NAMES, PLURAL, SHAPES, SIZES, TEXTURES } from '../src/data/synth/vocab.ts';
+import { utteranceTargets } from '../src/data/trace_targets.ts';
 import { parseExpression, utteranceTrace, type TracePoint } from './synth_helpers.ts';
 
 const N = 300;
@@ -141,9 +142,12 @@ describe('synthetic narratives', () => {
       const mentioned = new Set(narrative.words.map((w) => w.names));
       for (const t of layout.things) assert.ok(mentioned.has(t.index), `image ${img.id}: object ${t.index} is never named`);
       const label = ([x, y]: [number, number]): number => labels[Math.floor(y * height) * width + Math.floor(x * width)]!;
-      for (const w of narrative.words) {
+      const reference = utteranceTargets(narrative.traces.flat(), narrative.words);
+      for (const [k, w] of narrative.words.entries()) {
         if (w.names === undefined) continue;
         const { samples, box, centre } = utteranceTrace(narrative.traces as TracePoint[][], w.start_time, w.end_time);
+        // the samples this test reads are the ones the project's LN targets summarise
+        reference[k]!.box.forEach((v, i) => assert.ok(Math.abs(v - box[i]!) < 1e-9, `box ${reference[k]!.box} vs ${box}`));
         if (w.names === BACKGROUND) {
           background++;
           const on = samples.filter((s) => label(s) === BACKGROUND).length;

@@ -4,10 +4,9 @@
 // it; a short string written again is a memo reference (BINGET), as CPython does for its interned strings.
 // https://github.com/python/cpython/blob/main/Lib/pickle.py
 import { UserError } from '../errors.ts';
+import type { PickleValue } from './pickle.ts';
 
-export type PickleValue = null | boolean | number | string | PickleValue[] | { [key: string]: PickleValue };
-
-/** A value with no pickle form here (undefined, a function, a non-finite integer...). */
+/** A value with no pickle form here (bytes, undefined, a function, an integer beyond 2^53...). */
 export class PickleError extends UserError {
   override name = 'PickleError';
 }
@@ -77,6 +76,7 @@ export class PickleWriter {
     else if (v === false) o.byte(OP.NEWFALSE);
     else if (typeof v === 'number') this.number(v);
     else if (typeof v === 'string') this.string(v);
+    else if (v instanceof Uint8Array) throw new PickleError('bytes have no plain protocol-2 opcode (CPython writes them as a _codecs call); not written here');
     else if (Array.isArray(v)) {
       o.byte(OP.EMPTY_LIST);
       this.put();

@@ -12,12 +12,12 @@ const HELP = `usage: pixelllm synth --out DIR --n N [--seed S] [--size W[xH]] [-
 
 Draws N synthetic scenes (1–8 shapes: 12 shapes, 12 colours, 3 sizes, 4 textures, occlusion, look-alike distractors,
 5 kinds of background) and writes them in the formats PixelLLM trains on, with train/val/test splits (80/10/10):
-  DIR/images/000000000001.jpg ...
-  DIR/localized_narratives/{train,val,test}.jsonl       narrated captions, word timings, mouse traces
-  DIR/refcoco/refs(synth).p + refcoco/instances.json      referring expressions, boxes, RLE masks
-  DIR/visual_genome/region_descriptions.json + image_data.json + densecap_splits.json
-  DIR/annotations/captions_{train,val,test}.json          five short captions per image
-  DIR/manifest.json                                       generator version, seed, counts (written last)
+  DIR/images/100000000001.jpg ...                     12-digit ids: COCO's and VG's file name at once
+  DIR/localized_narratives/{train,val,test}.jsonl      narrated captions, word timings, mouse traces
+  DIR/refcoco/refs(synth).p, refcoco/instances.json    referring expressions, boxes, RLE masks
+  DIR/visual_genome/region_descriptions.json, image_data.json, densecap_splits.json
+  DIR/annotations/captions_{train,val,test}.json       five short captions per image
+  DIR/manifest.json                                    generator version, seed, counts (written last)
 The same seed gives the same files; image i does not depend on N.
 
   --out DIR      output folder (created; must be empty unless --force)

@@ -29,7 +29,7 @@ export interface Narrative {
 
 export interface SynthImage {
   index: number;
-  /** COCO-style image id: index + 1 */
+  /** the image id in every format: FIRST_IMAGE_ID + index */
   id: number;
   split: Split;
   fileName: string;
@@ -42,6 +42,12 @@ export interface SynthImage {
   /** five short captions */
   captions: string[];
 }
+
+/**
+ * Image ids have 12 digits, so the file is both `<id>.jpg` (how Visual Genome and Localized Narratives name images)
+ * and COCO's zero-padded `%012d.jpg` (how COCO and RefCOCO do): every reader finds the same file.
+ */
+const FIRST_IMAGE_ID = 100_000_000_001;
 
 /** How many annotators narrate; each has a persona of their own. */
 const ANNOTATORS = 40;
@@ -58,9 +64,9 @@ export function synthImage(index: number, opts: SynthOptions): SynthImage {
   const narrative: Narrative = {
     annotatorId, sentences, caption: captionText(sentences), words: speech.words, traces: mouseTrace(rng, speech, layout, hand),
   };
-  const id = index + 1;
+  const id = FIRST_IMAGE_ID + index;
   return {
-    index, id, split, fileName: `${String(id).padStart(12, '0')}.jpg`, layout, narrative,
+    index, id, split, fileName: `${id}.jpg`, layout, narrative,
     refs: layout.things.map((t) => referringExpressions(rng, layout, t)),
     regions: layout.things.map(regionCaption),
     captions: shortCaptions(rng, layout),

@@ -85,7 +85,7 @@ export async function writePreview(dir: string, images: SynthImage[]): Promise<s
   for (const [i, img] of shown.entries()) {
     const { width, height } = img.layout;
     const rgb = annotate(img);
-    const name = `preview/${String(img.id).padStart(12, '0')}.png`;
+    const name = `preview/${img.id}.png`;
     await png(rgb, width, height).png().toFile(join(dir, name));
     const tile = await png(rgb, width, height).resize(TILE, TILE, { fit: 'contain', background: '#ffffff' }).png().toBuffer();
     tiles.push({ input: tile, left: GAP + (i % COLUMNS) * (TILE + GAP), top: GAP + Math.floor(i / COLUMNS) * (TILE + GAP) });
