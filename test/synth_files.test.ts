@@ -270,6 +270,8 @@ describe('synth building blocks', () => {
       mkdirSync(full);
       writeFileSync(join(full, 'keep.txt'), 'mine');
       assert.equal(await main(['synth', '--out', full, '--n', '2']), 2);
+      assert.equal(await main(['synth', '--out', join(full, 'keep.txt'), '--n', '2']), 2);
+      assert.equal(await main(['synth', '--out', join(full, 'keep.txt', 'below'), '--n', '2']), 2);
       assert.equal(readFileSync(join(full, 'keep.txt'), 'utf8'), 'mine');
     } finally {
       console.error = log;

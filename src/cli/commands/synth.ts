@@ -1,6 +1,6 @@
 // `pixelllm synth --out DIR --n N --seed S`: the synthetic PixelLLM dataset in the real datasets' formats.
 import { parseArgs } from 'node:util';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.ts';
 import { Progress } from '../../train/progress.ts';
@@ -61,6 +61,7 @@ export const command: Command = {
     const out = values.out;
     const n = integer('n', values.n, 1);
     const seed = integer('seed', values.seed ?? '0', 0, 0xffffffff);
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${out} is a file, not a folder`);
     if (existsSync(out) && readdirSync(out).length > 0 && !values.force) {
       throw new UserError(`${out} is not empty; choose another --out or pass --force to replace the files of a previous run`);
     }

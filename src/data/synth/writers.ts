@@ -4,6 +4,7 @@
 // Images must be added in index order: ids are assigned as they come, so they do not depend on how images were made.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UserError } from '../../errors.ts';
 import { compress } from '../mask.ts';
 import { labelRles } from './rle.ts';
 import { PickleWriter } from '../pickle_writer.ts';
@@ -78,7 +79,13 @@ export class DatasetWriter {
   }
 
   static async create(dir: string): Promise<DatasetWriter> {
-    for (const sub of ['images', 'localized_narratives', 'refcoco', 'visual_genome', 'annotations']) await mkdir(join(dir, sub), { recursive: true });
+    for (const sub of ['images', 'localized_narratives', 'refcoco', 'visual_genome', 'annotations']) {
+      try {
+        await mkdir(join(dir, sub), { recursive: true });
+      } catch (e) {
+        throw new UserError(`cannot create the output folder ${join(dir, sub)}: ${(e as Error).message}`);
+      }
+    }
     const w = new DatasetWriter(dir);
     await w.regions.write('[');
     await w.imageData.write('[');
