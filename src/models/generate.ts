@@ -131,3 +131,118 @@ export function greedy(session: DecodeSession, prompt: Tensor, opts: GenerateOpt
     return { sequences: new Tensor(Int32Array.from(rows.flat()), [B, L]), scores };
   });
 }
+
+/** T5X's length penalty: a finished beam of `length` generated tokens (its end token included) scores log p / ((5 + length) / 6)^α. */
+export const lengthPenalty = (length: number, alpha: number): number => ((5 + length) / 6) ** alpha;
+
+interface Beam {
+  tokens: number[];
+  /** Summed log-probability of the generated tokens. */
+  logProb: number;
+  /** Finished beams: logProb over the length penalty. */
+  score: number;
+}
+
+/** The n largest entries of `values` (index order breaks ties, as lax.top_k), best first. */
+function topK(n: number, count: number, value: (i: number) => number): number[] {
+  const best: number[] = [];
+  const vals: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const x = value(i);
+    if (best.length === n && !(x > vals[n - 1]!)) continue;
+    let at = Math.min(best.length, n - 1);
+    if (best.length < n) {
+      best.push(i);
+      vals.push(x);
+    }
+    while (at > 0 && x > vals[at - 1]!) {
+      best[at] = best[at - 1]!;
+      vals[at] = vals[at - 1]!;
+      at--;
+    }
+    best[at] = i;
+    vals[at] = x;
+  }
+  return best;
+}
+
+/**
+ * Beam search as T5X and scenic's PixelLLM run it: each step every live beam proposes its continuations, the best
+ * 2K of all are kept; those ending in EOS join the finished set scored by the length penalty, the best K others stay
+ * live. A batch row stops once its K finished beams all beat what its best live beam could still reach; the search
+ * stops when every row has, or after maxNewTokens. Returns K sequences per row, best first (a row where nothing
+ * finished returns its live beams, as T5X does; finished sets short of K are topped up with the best live beams).
+ */
+export function beamSearch(session: DecodeSession, prompt: Tensor, opts: BeamOptions): Generated {
+  checkInputs(prompt, session, opts);
+  const K = opts.numBeams;
+  const alpha = opts.lengthPenalty ?? 0.6;
+  if (!(Number.isInteger(K) && K >= 1)) throw new GenerateError(`numBeams ${K} must be a positive integer`);
+  if (!(alpha >= 0)) throw new GenerateError(`lengthPenalty ${alpha} must be ≥ 0`);
+  return noGrad(() => {
+    const [B, t] = prompt.shape as [number, number];
+    const eos = eosSet(opts);
+    const promptRows = Array.from({ length: B }, (_, b) => Array.from(prompt.values().subarray(b * t, (b + 1) * t)));
+    // only beam 0 starts live, so the K first beams are K different tokens
+    const live: Beam[][] = promptRows.map(() => Array.from({ length: K }, (_, k) => ({ tokens: [], logProb: k === 0 ? 0 : -Infinity, score: 0 })));
+    const finished: Beam[][] = promptRows.map(() => []);
+    const done = new Array<boolean>(B).fill(false);
+    let logits = opts.maxNewTokens > 0 ? session.step(prompt) : null; // (B, V): every beam of a row starts from it
+    if (logits) session.select(Array.from({ length: B * K }, (_, r) => Math.floor(r / K)));
+    for (let step = 1; step <= opts.maxNewTokens && logits; step++) {
+      const firstStep = step === 1;
+      const prev = Array.from({ length: logits.shape[0]! }, (_, r) => {
+        const beam = firstStep ? null : live[Math.floor(r / K)]![r % K]!;
+        return beam?.tokens.at(-1) ?? promptRows[firstStep ? r : Math.floor(r / K)]!.at(-1)!;
+      });
+      const rows = logitRows(logits, prev, opts.suppressRepeat ?? false);
+      const V = rows[0]!.length;
+      const parents = new Array<number>(B * K);
+      for (let b = 0; b < B; b++) {
+        for (let k = 0; k < K; k++) parents[b * K + k] = b * K + k;
+        if (done[b]) continue;
+        const lp = Array.from({ length: K }, (_, k) => {
+          const row = rows[firstStep ? b : b * K + k]!;
+          const lse = logSumExp(row);
+          return row.map((x) => x - lse + live[b]![k]!.logProb);
+        });
+        const candidates = topK(2 * K, K * V, (i) => lp[Math.floor(i / V)]![i % V]!);
+        const nextLive: Beam[] = [];
+        for (const c of candidates) {
+          const [k, v] = [Math.floor(c / V), c % V];
+          const logProb = lp[k]![v]!;
+          if (logProb === -Infinity) continue;
+          const beam = { tokens: [...live[b]![k]!.tokens, v], logProb, score: logProb / lengthPenalty(step, alpha) };
+          if (eos.has(v)) finished[b]!.push(beam);
+          else if (nextLive.length < K) {
+            parents[b * K + nextLive.length] = b * K + k;
+            nextLive.push(beam);
+          }
+        }
+        while (nextLive.length < K) nextLive.push({ tokens: [...live[b]![0]!.tokens, opts.padTokenId], logProb: -Infinity, score: -Infinity });
+        live[b] = nextLive;
+        finished[b] = finished[b]!.sort((x, y) => y.score - x.score).slice(0, K);
+        const bestReachable = nextLive[0]!.logProb / lengthPenalty(opts.maxNewTokens, alpha);
+        if (finished[b]!.length === K && finished[b]![K - 1]!.score > bestReachable) done[b] = true;
+      }
+      if (done.every(Boolean) || step === opts.maxNewTokens) break;
+      session.select(parents);
+      const next = new Int32Array(B * K);
+      for (let r = 0; r < B * K; r++) next[r] = live[Math.floor(r / K)]![r % K]!.tokens.at(-1)!;
+      logits = session.step(new Tensor(next, [B * K, 1]));
+    }
+    const results = live.map((beams, b) => {
+      if (finished[b]!.length === 0) return beams.map((x) => ({ ...x, score: x.logProb }));
+      const topUp = beams.filter((x) => x.logProb > -Infinity).map((x) => ({ ...x, score: x.logProb / lengthPenalty(x.tokens.length, alpha) }));
+      return [...finished[b]!, ...topUp].slice(0, K);
+    });
+    const L = t + Math.max(0, ...results.flat().map((x) => x.tokens.length));
+    const ids = new Int32Array(B * K * L).fill(opts.padTokenId);
+    const scores = new Float64Array(B * K).fill(-Infinity);
+    results.forEach((beams, b) => beams.forEach((x, k) => {
+      ids.set([...promptRows[b]!, ...x.tokens], (b * K + k) * L);
+      scores[b * K + k] = x.score;
+    }));
+    return { sequences: new Tensor(ids, [B, K, L]), scores };
+  });
+}
