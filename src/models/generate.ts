@@ -3,7 +3,8 @@
 // the length penalty ((5 + len) / 6)^α. The optional repeat suppression is GRiT's and PixelLLM's: the previous
 // token's logit is capped at −10000, so no token follows itself.
 // https://github.com/google-research/scenic/blob/main/scenic/projects/pixel_llm/auto_regressive_decode.py
-import { Tensor, noGrad } from '../tensor/index.ts';
+import { Tensor, logSoftmax, noGrad } from '../tensor/index.ts';
+import type { FloatStorage } from '../tensor/dtype.ts';
 import { UserError } from '../errors.ts';
 
 /**
@@ -72,25 +73,28 @@ function checkInputs(prompt: Tensor, session: DecodeSession, opts: GenerateOptio
 
 const eosSet = (opts: GenerateOptions): Set<number> => new Set(typeof opts.eosTokenId === 'number' ? [opts.eosTokenId] : opts.eosTokenId);
 
-/** Rows of logits (R, V) as float64 arrays, each row's previous token capped at −10000 when asked. */
-function logitRows(logits: Tensor, prev: ArrayLike<number>, suppress: boolean): Float64Array[] {
-  const [R, V] = logits.shape as [number, number];
-  const vals = logits.values();
-  return Array.from({ length: R }, (_, r) => {
-    const row = Float64Array.from(vals.subarray(r * V, (r + 1) * V));
-    if (suppress) row[prev[r]!] = Math.min(row[prev[r]!]!, SUPPRESSED);
-    return row;
-  });
+/** One row of logits (the previous token's capped when suppressing repeats) and its log-softmax. */
+interface LogitRow {
+  logits: FloatStorage;
+  logProbs: FloatStorage;
 }
 
-/** log Σ exp(row), stable. */
-function logSumExp(row: Float64Array): number {
-  let m = -Infinity;
-  for (const x of row) if (x > m) m = x;
-  if (m === -Infinity) return m;
-  let s = 0;
-  for (const x of row) s += Math.exp(x - m);
-  return m + Math.log(s);
+/** The rows of logits (R, V) with their log-probabilities (the addon's vectorised log-softmax). */
+function logitRows(logits: Tensor, prev: ArrayLike<number>, suppress: boolean): LogitRow[] {
+  const [R, V] = logits.shape as [number, number];
+  const values = logits.values() as FloatStorage;
+  const x = suppress ? values.slice() : values;
+  if (suppress) for (let r = 0; r < R; r++) x[r * V + prev[r]!] = Math.min(x[r * V + prev[r]!]!, SUPPRESSED);
+  const lp = logSoftmax(new Tensor(x, [R, V]), -1).data as FloatStorage;
+  return Array.from({ length: R }, (_, r) => ({ logits: x.subarray(r * V, (r + 1) * V), logProbs: lp.subarray(r * V, (r + 1) * V) }));
+}
+
+/** The first index of the largest logit (torch's argmax). */
+function argmaxOf(row: LogitRow): number {
+  const { logits } = row;
+  let best = 0;
+  for (let v = 1; v < logits.length; v++) if (logits[v]! > logits[best]!) best = v;
+  return best;
 }
 
 /**
@@ -116,10 +120,9 @@ export function greedy(session: DecodeSession, prompt: Tensor, opts: GenerateOpt
           continue;
         }
         const row = rowLogits[b]!;
-        let best = 0;
-        for (let v = 1; v < row.length; v++) if (row[v]! > row[best]!) best = v;
+        const best = argmaxOf(row);
         next[b] = best;
-        sumLogProb[b] += row[best]! - logSumExp(row);
+        sumLogProb[b] += row.logProbs[best]!;
         if (eos.has(best)) done[b] = true;
         else counted[b]++;
       }
@@ -196,21 +199,23 @@ export function beamSearch(session: DecodeSession, prompt: Tensor, opts: BeamOpt
         return beam?.tokens.at(-1) ?? promptRows[firstStep ? r : Math.floor(r / K)]!.at(-1)!;
       });
       const rows = logitRows(logits, prev, opts.suppressRepeat ?? false);
-      const V = rows[0]!.length;
+      const V = rows[0]!.logits.length;
       const parents = new Array<number>(B * K);
       for (let b = 0; b < B; b++) {
         for (let k = 0; k < K; k++) parents[b * K + k] = b * K + k;
         if (done[b]) continue;
-        const lp = Array.from({ length: K }, (_, k) => {
-          const row = rows[firstStep ? b : b * K + k]!;
-          const lse = logSumExp(row);
-          return row.map((x) => x - lse + live[b]![k]!.logProb);
-        });
-        const candidates = topK(2 * K, K * V, (i) => lp[Math.floor(i / V)]![i % V]!);
+        // log p(beam) + log p(v | beam) for every beam k and token v, as candidate i = k·V + v
+        const beamRows = Array.from({ length: K }, (_, k) => rows[firstStep ? b : b * K + k]!);
+        const score = (i: number): number => {
+          const k = Math.floor(i / V);
+          const base = live[b]![k]!.logProb;
+          return base === -Infinity ? -Infinity : base + beamRows[k]!.logProbs[i - k * V]!;
+        };
+        const candidates = topK(2 * K, K * V, score);
         const nextLive: Beam[] = [];
         for (const c of candidates) {
           const [k, v] = [Math.floor(c / V), c % V];
-          const logProb = lp[k]![v]!;
+          const logProb = score(c);
           if (logProb === -Infinity) continue;
           const beam = { tokens: [...live[b]![k]!.tokens, v], logProb, score: logProb / lengthPenalty(step, alpha) };
           if (eos.has(v)) finished[b]!.push(beam);
