@@ -141,7 +141,7 @@ test('beam search with one beam and no length penalty equals greedy (llama and t
   const t5 = new T5ForConditionalGeneration(config);
   t5.loadStateDict(t5StateDict(readSafetensors(join(fixturesDir(), 't5', 'model.safetensors')), t5));
   const go = () => t5.startDecoding({ inputsEmbeds: need(tf, 'inputs_embeds'), attentionMask: need(tf, 'attention_mask') });
-  const startIds = full([2, 1], 0, 'int32');
+  const startIds = full([need(tf, 'inputs_embeds').shape[0]!, 1], config.decoder_start_token_id ?? 0, 'int32');
   const t5opts = { maxNewTokens: 8, eosTokenId: config.eos_token_id!, padTokenId: config.pad_token_id! };
   assert.deepEqual(beamSearch(go(), startIds, { ...t5opts, numBeams: 1, lengthPenalty: 0 }).sequences.squeeze(1).tolist(), greedy(go(), startIds, t5opts).sequences.tolist());
 });
