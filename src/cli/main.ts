@@ -9,6 +9,8 @@ export interface Command {
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./commands/inspect.ts')).command,
+  eval: async () => (await import('./commands/eval.ts')).command,
+  data: async () => (await import('./commands/data.ts')).command,
 };
 
 function usage(): string {
