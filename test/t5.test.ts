@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crossEntropy, full, mul, noGrad, sum, Tensor } from '../src/tensor/index.ts';
+import { crossEntropy, full, mul, noGrad, sum, tensor, Tensor } from '../src/tensor/index.ts';
 import { readSafetensors } from '../src/nn/index.ts';
 import {
   FLAN_T5_BASE, FLAN_T5_LARGE, FLAN_T5_SMALL, FLAN_T5_XL, T5ConfigError, T5ForConditionalGeneration, relativePositionBucket, t5StateDict,
@@ -98,4 +98,13 @@ test('t5: presets build with HF keys; tied aliases are checked, bad configs name
   state.set('lm_head.weight', new Tensor(new Float32Array(16).fill(7), [4, 4]));
   assert.throws(() => t5StateDict(state, tied), /lm_head.weight differs from shared.weight/);
   assert.throws(() => new T5ForConditionalGeneration({ ...FLAN_T5_SMALL, feed_forward_proj: 'gated-swish' }), T5ConfigError);
+  // T5 1.0 configs (tied, no scale_decoder_outputs key) scale the decoder output by d_model^−½ before the shared table:
+  // h = [1, 2, 0, 0] against shared row 0 = [1, 1, 1, 1]: (1 + 2) · 4^−½ = 1.5
+  const legacy = { ...FLAN_T5_SMALL, tie_word_embeddings: true, vocab_size: 1, num_layers: 1, d_model: 4, d_kv: 2, d_ff: 4, num_heads: 2 };
+  const t5v1 = new T5ForConditionalGeneration(legacy);
+  t5v1.shared.weight.data.fill(1);
+  assert.deepEqual(t5v1.logits(tensor([[1, 2, 0, 0]])).toArray(), [1.5]);
+  const unscaled = new T5ForConditionalGeneration({ ...legacy, scale_decoder_outputs: false }); // transformers 5's key wins
+  unscaled.shared.weight.data.fill(1);
+  assert.deepEqual(unscaled.logits(tensor([[1, 2, 0, 0]])).toArray(), [3]);
 });
