@@ -9,45 +9,18 @@ import { fileURLToPath } from 'node:url';
 import { full } from '../src/tensor/index.ts';
 import { greedy } from '../src/models/generate.ts';
 import { loadLlama2c, Llama2cError } from '../src/models/llama2c.ts';
+import { loadTokenizer } from '../src/data/tokenizers/index.ts';
 
 const dir = resolve(fileURLToPath(import.meta.url), '../../../shared/data/lm/stories260K');
-
-/**
- * Pieces of a llama2.c tokenizer.bin (int32 max_token_length, then per token: float32 score, int32 length, bytes).
- * Only id → piece is needed to read the output; the project's tokenizer reader replaces this once it is on main.
- */
-function readPieces(path: string, vocabSize: number): string[] {
-  const buf = readFileSync(path);
-  const pieces: string[] = [];
-  let at = 4;
-  for (let i = 0; i < vocabSize; i++) {
-    const len = buf.readInt32LE(at + 4);
-    pieces.push(buf.subarray(at + 8, at + 8 + len).toString('latin1'));
-    at += 8 + len;
-  }
-  return pieces;
-}
-
-/** run.c's decode of the tokens after the first (the prompt's BOS): a piece after BOS drops its leading space; <0xXX> pieces are raw bytes. */
-function decode(ids: number[], pieces: string[], bos = 1): string {
-  const bytes: number[] = [];
-  ids.forEach((id, i) => {
-    if (i === 0) return;
-    let piece = pieces[id]!;
-    if (i > 0 && ids[i - 1] === bos && piece.startsWith(' ')) piece = piece.slice(1);
-    const raw = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece);
-    if (raw) bytes.push(parseInt(raw[1]!, 16));
-    else for (const ch of piece) bytes.push(ch.charCodeAt(0));
-  });
-  return Buffer.from(bytes).toString('utf8');
-}
 
 test('stories260K: greedy decoding from BOS writes the documented story', () => {
   const model = loadLlama2c(join(dir, 'stories260K.bin'));
   assert.deepEqual([model.config.hidden_size, model.config.num_hidden_layers, model.config.num_attention_heads, model.config.num_key_value_heads, model.config.vocab_size], [64, 5, 8, 4, 512]);
   const session = model.startDecoding({ batch: 1, maxLength: 72 });
   const { sequences } = greedy(session, full([1, 1], 1, 'int32'), { maxNewTokens: 70, eosTokenId: 1, padTokenId: 0 });
-  const text = decode(sequences.toArray(), readPieces(join(dir, 'tok512.bin'), model.config.vocab_size));
+  const tokenizer = loadTokenizer(join(dir, 'tok512.bin'));
+  assert.equal(tokenizer.vocabSize, model.config.vocab_size);
+  const text = tokenizer.decode(sequences.toArray());
   const documented = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.';
   assert.ok(text.startsWith(documented), `decoded: ${JSON.stringify(text)}`);
 });
