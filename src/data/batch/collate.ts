@@ -1,0 +1,166 @@
+// A planned batch → padded tensors: token ids with their masks, prompt tokens, prompt and target boxes, per-token
+// trace targets, all in pixels of the S×S canvas (the image's place on it is the item's Geometry). The image tensors
+// come from the workers (see image_job.ts) and are joined in by the loader.
+import { Tensor } from '../../tensor/tensor.ts';
+import type { Box, Segmentation, Task } from '../types.ts';
+import { boxTouchesWindow, boxVisible, mapBox, mapPoint, scaleOf } from '../image/geometry.ts';
+import type { Normalization } from '../image/normalize.ts';
+import type { ImageJobItem } from './image_job.ts';
+import type { BatchPlan } from './sampler.ts';
+import { BatchError } from './source.ts';
+import { tokenTraceTargets, type SpecialTokens } from './trace_targets.ts';
+
+/** What the batcher needs of a tokenizer (the WordPiece / SentencePiece / BPE ones all provide it). */
+export interface TextTokenizer extends SpecialTokens {
+  /** ids of the text alone, without BOS/EOS */
+  encode(text: string): number[];
+}
+
+/** Rasterises a segmentation to a (height, width) 0/1 mask (the RefCOCO reader provides one). */
+export type Rasterize = (segmentation: Segmentation, width: number, height: number) => Uint8Array;
+
+export interface CollateOptions {
+  tokenizer: TextTokenizer;
+  /** BOS + text + EOS is cut to this many tokens, EOS included in the count (the reference drops EOS when cut) */
+  maxTokens: number;
+  /** prompt + EOS is cut to this many */
+  maxPromptTokens: number;
+  rasterize?: Rasterize;
+}
+
+/** One batch of one task. B examples, T tokens, P prompt tokens, S the canvas side. */
+export interface Batch {
+  /** 0-based position in the sampler's sequence */
+  index: number;
+  task: Task;
+  source: string;
+  ids: string[];
+  imageIds: string[];
+  /** the texts as trained on (left/right swapped where the image was mirrored) */
+  texts: string[];
+  prompts: string[];
+  references: string[][];
+  /** (B, 3, S, S) float32 per normalisation, zeros in the padding */
+  images: Partial<Record<Normalization, Tensor>>;
+  /** (B, S, S) bool, 1 on valid pixels */
+  paddingMask: Tensor;
+  /** (B, 2) int32 valid [width, height] on the canvas */
+  validSize: Tensor;
+  /** (B, 2) float32 canvas pixels per original pixel [x, y] */
+  scale: Tensor;
+  /** (B) bool, the image was mirrored */
+  flipped: Tensor;
+  /** (B, T) int32 BOS + text + EOS, padded */
+  tokens: Tensor;
+  /** (B, T) bool, 1 on real positions (BOS and EOS included) */
+  tokenMask: Tensor;
+  /** (B, P) int32 prompt + EOS, padded */
+  promptTokens: Tensor;
+  /** (B, P) bool */
+  promptMask: Tensor;
+  /** (B, 4) float32 the box given to the prompt encoder: the region for regioncap, the whole valid image otherwise */
+  promptBoxes: Tensor;
+  /** refer: the object's box; regioncap: the region; (B, 4) float32, zeros on other tasks */
+  boxes: Tensor;
+  /** (B) bool, the box is still in view after the crop (refer/regioncap); 0 on other tasks */
+  boxValid: Tensor;
+  /** trace: (B, T, 4) float32 each token's target box (its 2 points: top-left, bottom-right) */
+  traceBoxes?: Tensor;
+  /** trace: (B, T, 2) float32 each token's time-averaged trace centre */
+  traceCenters?: Tensor;
+  /** trace: (B, T) bool, the token has a target */
+  traceMask?: Tensor;
+  /** (B, S, S) bool object masks, when the examples have segmentations and a rasteriser was given */
+  masks?: Tensor;
+  /** (B) bool, the example had a mask */
+  maskValid?: Tensor;
+}
+
+export type TextBatch = Omit<Batch, 'images' | 'paddingMask' | 'masks'>;
+
+/** Everything but the pixels, plus the image jobs for the workers. */
+export function collateText(plan: BatchPlan, opts: CollateOptions): { batch: TextBatch; items: ImageJobItem[] } {
+  const tok = opts.tokenizer;
+  const B = plan.items.length;
+  const ids = plan.items.map((it) => [tok.bos, ...tok.encode(it.text), tok.eos].slice(0, opts.maxTokens));
+  const prompts = plan.items.map((it) => [...tok.encode(it.prompt), tok.eos].slice(0, opts.maxPromptTokens));
+  const [tokens, tokenMask] = padIds(ids, tok.pad); // (B, T)
+  const [promptTokens, promptMask] = padIds(prompts, tok.pad); // (B, P)
+  const T = tokens.shape[1]!;
+  const validSize = new Int32Array(B * 2);
+  const scale = new Float32Array(B * 2);
+  const flipped = new Uint8Array(B);
+  const promptBoxes = new Float32Array(B * 4);
+  const boxes = new Float32Array(B * 4);
+  const boxValid = new Uint8Array(B);
+  const trace = plan.task === 'trace' ? { boxes: new Float32Array(B * T * 4), centers: new Float32Array(B * T * 2), mask: new Uint8Array(B * T) } : null;
+  const items: ImageJobItem[] = [];
+  plan.items.forEach((it, b) => {
+    const g = it.geometry;
+    const ex = it.example;
+    validSize.set([g.validWidth, g.validHeight], b * 2);
+    scale.set(scaleOf(g), b * 2);
+    flipped[b] = +g.flip;
+    const whole: Box = [0, 0, g.validWidth, g.validHeight];
+    if (plan.task === 'refer' || plan.task === 'regioncap') {
+      if (!ex.box) throw new BatchError(`source '${plan.source}', example ${ex.id}: a ${plan.task} example needs a box`);
+      boxes.set(mapBox(g, ex.box), b * 4);
+      boxValid[b] = +boxVisible(g, ex.box);
+    }
+    promptBoxes.set(plan.task === 'regioncap' ? mapBox(g, ex.box!) : whole, b * 4);
+    if (trace) {
+      const t = tokenTraceTargets(ids[b]!, ex.utterances ?? [], tok, ex.width, ex.height);
+      for (let i = 0; i < ids[b]!.length; i++) {
+        if (!t.mask[i]) continue;
+        const box = Array.from(t.boxes.subarray(i * 4, i * 4 + 4)) as Box;
+        if (!boxTouchesWindow(g, box)) continue;
+        const at = b * T + i;
+        trace.boxes.set(mapBox(g, box), at * 4);
+        trace.centers.set(mapPoint(g, [t.centers[i * 2]!, t.centers[i * 2 + 1]!]), at * 2);
+        trace.mask[at] = 1;
+      }
+    }
+    const mask = ex.segmentation && opts.rasterize ? opts.rasterize(ex.segmentation, ex.width, ex.height) : undefined;
+    items.push({ file: ex.imagePath, geometry: g, mask });
+  });
+  const batch: TextBatch = {
+    index: plan.index,
+    task: plan.task,
+    source: plan.source,
+    ids: plan.items.map((it) => it.example.id),
+    imageIds: plan.items.map((it) => it.example.imageId),
+    texts: plan.items.map((it) => it.text),
+    prompts: plan.items.map((it) => it.prompt),
+    references: plan.items.map((it) => it.example.references ?? [it.example.text]),
+    validSize: new Tensor(validSize, [B, 2]),
+    scale: new Tensor(scale, [B, 2]),
+    flipped: new Tensor(flipped, [B]),
+    tokens,
+    tokenMask,
+    promptTokens,
+    promptMask,
+    promptBoxes: new Tensor(promptBoxes, [B, 4]),
+    boxes: new Tensor(boxes, [B, 4]),
+    boxValid: new Tensor(boxValid, [B]),
+  };
+  if (opts.rasterize && items.some((it) => it.mask)) batch.maskValid = new Tensor(Uint8Array.from(items, (it) => +!!it.mask), [B]);
+  if (trace) {
+    batch.traceBoxes = new Tensor(trace.boxes, [B, T, 4]);
+    batch.traceCenters = new Tensor(trace.centers, [B, T, 2]);
+    batch.traceMask = new Tensor(trace.mask, [B, T]);
+  }
+  return { batch, items };
+}
+
+/** Ragged id lists → (B, longest) int32 ids padded with `pad`, and the (B, longest) bool mask of real positions. */
+function padIds(rows: number[][], pad: number): [Tensor, Tensor] {
+  const B = rows.length;
+  const T = Math.max(1, ...rows.map((r) => r.length));
+  const ids = new Int32Array(B * T).fill(pad);
+  const mask = new Uint8Array(B * T);
+  rows.forEach((r, b) => {
+    ids.set(r, b * T);
+    mask.fill(1, b * T, b * T + r.length);
+  });
+  return [new Tensor(ids, [B, T]), new Tensor(mask, [B, T])];
+}

@@ -1,0 +1,106 @@
+// The image half of a batch, as a worker computes it: decode every file, check its size against the annotations,
+// resample it by its planned geometry and normalise it straight into the batch's storage. The result's buffers are
+// transferred back to the main thread, not copied. Errors cross the thread boundary as plain objects and are rebuilt
+// as the same classes, so the caller sees an ImageError naming the file.
+import { UserError } from '../../errors.ts';
+import { decodeImage, type DecodeOptions, type DecodedImage } from '../image/decode.ts';
+import { ImageError, ImageTooLargeError } from '../image/errors.ts';
+import type { Geometry } from '../image/geometry.ts';
+import type { Normalization } from '../image/normalize.ts';
+import { paddingMask } from '../image/normalize.ts';
+import { checkDecodedSize, renderImage } from '../image/prepare.ts';
+import { resampleMask } from '../image/resample.ts';
+import { BatchError } from './source.ts';
+
+export interface ImageJobItem {
+  file: string;
+  geometry: Geometry;
+  /** a (height, width) 0/1 mask in original pixels, moved like the image */
+  mask?: Uint8Array;
+}
+
+export interface ImageJob {
+  canvas: number;
+  normalizations: readonly Normalization[];
+  decode: DecodeOptions;
+  items: ImageJobItem[];
+}
+
+export interface ImageJobResult {
+  /** (B, 3, S, S) per normalisation */
+  pixels: Partial<Record<Normalization, Float32Array>>;
+  /** (B, S, S) */
+  paddingMask: Uint8Array;
+  /** (B, S, S), present when any item had a mask; zeros for the items without one */
+  masks?: Uint8Array;
+}
+
+export async function runImageJob(job: ImageJob): Promise<ImageJobResult> {
+  const S = job.canvas;
+  const B = job.items.length;
+  const plane = 3 * S * S;
+  const pixels: Partial<Record<Normalization, Float32Array>> = {};
+  for (const n of job.normalizations) pixels[n] = new Float32Array(B * plane);
+  const padding = new Uint8Array(B * S * S);
+  const masks = job.items.some((it) => it.mask) ? new Uint8Array(B * S * S) : undefined;
+  const scratch = new Float32Array(plane);
+  const decode = (it: ImageJobItem): Promise<DecodedImage> => decodeImage(it.file, job.decode);
+  // Decode the next file (on libuv's threads) while this one is resampled here.
+  let next = decode(job.items[0]!);
+  for (let b = 0; b < B; b++) {
+    const item = job.items[b]!;
+    const decoded = await next;
+    if (b + 1 < B) {
+      next = decode(job.items[b + 1]!);
+      next.catch(() => {}); // awaited on the next turn; this only keeps an early failure from going unhandled
+    }
+    const g = item.geometry;
+    checkDecodedSize(item.file, decoded, g.width, g.height);
+    renderImage(decoded, g, job.normalizations, job.normalizations.map((n) => pixels[n]!.subarray(b * plane, (b + 1) * plane)), scratch);
+    paddingMask(S, g.validWidth, g.validHeight, padding.subarray(b * S * S, (b + 1) * S * S));
+    if (item.mask && masks) {
+      if (item.mask.length !== g.width * g.height) {
+        throw new BatchError(`mask for ${item.file} has ${item.mask.length} values, expected ${g.height}×${g.width}`);
+      }
+      resampleMask(item.mask, g, masks.subarray(b * S * S, (b + 1) * S * S));
+    }
+  }
+  return { pixels, paddingMask: padding, masks };
+}
+
+/** The buffers of a job (masks) or of a result, to move across threads without a copy. */
+export function jobTransfer(job: ImageJob): ArrayBuffer[] {
+  return job.items.flatMap((it) => (it.mask ? [it.mask.buffer as ArrayBuffer] : []));
+}
+
+export function resultTransfer(r: ImageJobResult): ArrayBuffer[] {
+  const bufs = [...Object.values(r.pixels).map((p) => p.buffer as ArrayBuffer), r.paddingMask.buffer as ArrayBuffer];
+  if (r.masks) bufs.push(r.masks.buffer as ArrayBuffer);
+  return bufs;
+}
+
+/** An error as structured-clone data. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  file?: string;
+  stack?: string;
+}
+
+export function errorToData(e: unknown): ErrorData {
+  if (e instanceof Error) return { name: e.name, message: e.message, file: (e as Partial<ImageError>).file, stack: e.stack };
+  return { name: 'Error', message: String(e) };
+}
+
+/** Rebuilds the user-facing classes by name; anything else is a bug and keeps the worker's stack. */
+export function errorFromData(d: ErrorData): Error {
+  switch (d.name) {
+    case 'ImageTooLargeError': return new ImageTooLargeError(d.file ?? '', d.message);
+    case 'ImageError': return new ImageError(d.file ?? '', d.message);
+    case 'BatchError': return new BatchError(d.message);
+    case 'UserError': return new UserError(d.message);
+  }
+  const e = new Error(`image worker: ${d.message}`);
+  e.stack = `${e.stack}\n--- in the worker ---\n${d.stack ?? ''}`;
+  return e;
+}
