@@ -114,9 +114,9 @@ describe('sampler errors', () => {
     await rejects(s.next(), /source 'gen' gave no examples in epoch 1 \(it can be read only once/);
   });
 
-  test('an example without a size', async () => {
+  test('an example without a size, and nothing to read it with', async () => {
     const s = new BatchSampler([{ name: 'nosize', task: 'caption', weight: 1, examples: [{ ...captions[0]!, width: 0 }] }], { batchSize: 1, imageSize: 64, seed: 1 });
-    await rejects(s.next(), /source 'nosize', example .* has image size 0×\d+/);
+    await rejects(s.next(), /source 'nosize', example .* has image size 0×\d+ and no way to read it/);
   });
 
   test('bad configuration and a state from another run', async () => {

@@ -3,12 +3,12 @@
 // come from the workers (see image_job.ts) and are joined in by the loader.
 import { Tensor } from '../../tensor/tensor.ts';
 import type { Box, Segmentation, Task } from '../types.ts';
-import { boxTouchesWindow, boxVisible, mapBox, mapPoint, scaleOf } from '../image/geometry.ts';
+import { boxTouchesWindow, boxVisible, mapBox, scaleOf } from '../image/geometry.ts';
 import type { Normalization } from '../image/normalize.ts';
 import type { ImageJobItem } from './image_job.ts';
 import type { BatchPlan } from './sampler.ts';
 import { BatchError } from './source.ts';
-import { tokenTraceTargets, type SpecialTokens } from './trace_targets.ts';
+import { captionTokens, tokenTraceTargets, type SpecialTokens } from '../trace_targets.ts';
 
 /** What the batcher needs of a tokenizer (the WordPiece / SentencePiece / BPE ones all provide it). */
 export interface TextTokenizer extends SpecialTokens {
@@ -16,12 +16,33 @@ export interface TextTokenizer extends SpecialTokens {
   encode(text: string): number[];
 }
 
+/** The shape of the project's tokenizers (src/data/tokenizers), whose special ids may be missing. */
+export interface TokenizerWithIds {
+  encode(text: string): number[];
+  bosId: number | null;
+  eosId: number | null;
+  padId: number | null;
+}
+
+/**
+ * A batch tokenizer from one of the project's tokenizers; `fill` supplies the special ids it lacks (T5 has no BOS:
+ * its decoder starts from the pad id 0; Llama has no pad). A still missing id is an error naming it.
+ */
+export function textTokenizer(tok: TokenizerWithIds, fill: Partial<SpecialTokens> = {}): TextTokenizer {
+  const need = (name: keyof SpecialTokens, id: number | null): number => {
+    const v = fill[name] ?? id;
+    if (v === null || v === undefined) throw new BatchError(`the tokenizer has no ${name} id; give one, e.g. textTokenizer(tok, { ${name}: <id> })`);
+    return v;
+  };
+  return { bos: need('bos', tok.bosId), eos: need('eos', tok.eosId), pad: need('pad', tok.padId), encode: (text) => tok.encode(text) };
+}
+
 /** Rasterises a segmentation to a (height, width) 0/1 mask (the RefCOCO reader provides one). */
 export type Rasterize = (segmentation: Segmentation, width: number, height: number) => Uint8Array;
 
 export interface CollateOptions {
   tokenizer: TextTokenizer;
-  /** BOS + text + EOS is cut to this many tokens, EOS included in the count (the reference drops EOS when cut) */
+  /** BOS + text + EOS is cut to this many tokens (a long text loses its EOS, as in the reference) */
   maxTokens: number;
   /** prompt + EOS is cut to this many */
   maxPromptTokens: number;
@@ -64,10 +85,11 @@ export interface Batch {
   boxes: Tensor;
   /** (B) bool, the box is still in view after the crop (refer/regioncap); 0 on other tasks */
   boxValid: Tensor;
-  /** trace: (B, T, 4) float32 each token's target box (its 2 points: top-left, bottom-right) */
+  /**
+   * trace: (B, T, 4) float32 each token's target box, the reference's 2 points per token (top-left, bottom-right);
+   * DESIGN §2 step 3, matched by tokenTraceTargets (src/data/trace_targets.ts)
+   */
   traceBoxes?: Tensor;
-  /** trace: (B, T, 2) float32 each token's time-averaged trace centre */
-  traceCenters?: Tensor;
   /** trace: (B, T) bool, the token has a target */
   traceMask?: Tensor;
   /** (B, S, S) bool object masks, when the examples have segmentations and a rasteriser was given */
@@ -82,7 +104,7 @@ export type TextBatch = Omit<Batch, 'images' | 'paddingMask' | 'masks'>;
 export function collateText(plan: BatchPlan, opts: CollateOptions): { batch: TextBatch; items: ImageJobItem[] } {
   const tok = opts.tokenizer;
   const B = plan.items.length;
-  const ids = plan.items.map((it) => [tok.bos, ...tok.encode(it.text), tok.eos].slice(0, opts.maxTokens));
+  const ids = plan.items.map((it) => captionTokens(tok.encode(it.text), tok, opts.maxTokens));
   const prompts = plan.items.map((it) => [...tok.encode(it.prompt), tok.eos].slice(0, opts.maxPromptTokens));
   const [tokens, tokenMask] = padIds(ids, tok.pad); // (B, T)
   const [promptTokens, promptMask] = padIds(prompts, tok.pad); // (B, P)
@@ -93,7 +115,7 @@ export function collateText(plan: BatchPlan, opts: CollateOptions): { batch: Tex
   const promptBoxes = new Float32Array(B * 4);
   const boxes = new Float32Array(B * 4);
   const boxValid = new Uint8Array(B);
-  const trace = plan.task === 'trace' ? { boxes: new Float32Array(B * T * 4), centers: new Float32Array(B * T * 2), mask: new Uint8Array(B * T) } : null;
+  const trace = plan.task === 'trace' ? { boxes: new Float32Array(B * T * 4), mask: new Uint8Array(B * T) } : null;
   const items: ImageJobItem[] = [];
   plan.items.forEach((it, b) => {
     const g = it.geometry;
@@ -109,15 +131,13 @@ export function collateText(plan: BatchPlan, opts: CollateOptions): { batch: Tex
     }
     promptBoxes.set(plan.task === 'regioncap' ? mapBox(g, ex.box!) : whole, b * 4);
     if (trace) {
-      const t = tokenTraceTargets(ids[b]!, ex.utterances ?? [], tok, ex.width, ex.height);
+      const t = tokenTraceTargets(ids[b]!, tok, ex.utterances ?? [], ex.width, ex.height);
       for (let i = 0; i < ids[b]!.length; i++) {
-        if (!t.mask[i]) continue;
         const box = Array.from(t.boxes.subarray(i * 4, i * 4 + 4)) as Box;
-        if (!boxTouchesWindow(g, box)) continue;
-        const at = b * T + i;
-        trace.boxes.set(mapBox(g, box), at * 4);
-        trace.centers.set(mapPoint(g, [t.centers[i * 2]!, t.centers[i * 2 + 1]!]), at * 2);
-        trace.mask[at] = 1;
+        // no utterance, an all-zero box (the reference's point loss skips those) or cropped out of view: no target
+        if (t.utterance[i]! < 0 || box.every((v) => v === 0) || !boxTouchesWindow(g, box)) continue;
+        trace.boxes.set(mapBox(g, box), (b * T + i) * 4);
+        trace.mask[b * T + i] = 1;
       }
     }
     const mask = ex.segmentation && opts.rasterize ? opts.rasterize(ex.segmentation, ex.width, ex.height) : undefined;
@@ -146,7 +166,6 @@ export function collateText(plan: BatchPlan, opts: CollateOptions): { batch: Tex
   if (opts.rasterize && items.some((it) => it.mask)) batch.maskValid = new Tensor(Uint8Array.from(items, (it) => +!!it.mask), [B]);
   if (trace) {
     batch.traceBoxes = new Tensor(trace.boxes, [B, T, 4]);
-    batch.traceCenters = new Tensor(trace.centers, [B, T, 2]);
     batch.traceMask = new Tensor(trace.mask, [B, T]);
   }
   return { batch, items };

@@ -4,7 +4,7 @@
 // slower than the step. Results come back in order; an error (a bad image names its file) reaches the caller at the
 // batch it belongs to.
 import { Tensor } from '../../tensor/tensor.ts';
-import type { DecodeOptions } from '../image/decode.ts';
+import { readImageSize, type DecodeOptions } from '../image/decode.ts';
 import type { Normalization } from '../image/normalize.ts';
 import { collateText, type Batch, type Rasterize, type TextTokenizer } from './collate.ts';
 import { runImageJob, type ImageJob, type ImageJobResult } from './image_job.ts';
@@ -54,7 +54,9 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
     for (const [k, v] of [['maxTokens', opts.maxTokens], ['maxPromptTokens', opts.maxPromptTokens]] as const) {
       if (v !== undefined && (!Number.isInteger(v) || v < 2)) throw new BatchError(`${k} ${v} must be an integer ≥ 2 (BOS/prompt and EOS)`);
     }
-    this.sampler = new BatchSampler(opts.sources, { batchSize: opts.batchSize, imageSize: opts.imageSize, seed: opts.seed });
+    this.sampler = new BatchSampler(opts.sources, {
+      batchSize: opts.batchSize, imageSize: opts.imageSize, seed: opts.seed, sizeOf: (ex) => readImageSize(ex.imagePath, opts.decode),
+    });
     this.current = opts.resume ?? this.sampler.state();
     this.sampling = opts.resume ? this.sampler.restore(opts.resume) : Promise.resolve();
     this.pool = workers > 0 ? new ImageWorkerPool(workers) : null;

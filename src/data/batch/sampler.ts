@@ -48,6 +48,8 @@ export interface SamplerOptions {
   /** the canvas side S */
   imageSize: number;
   seed: number;
+  /** the decoded size of an example's image when its reader gave none (width or height 0); without it that is an error */
+  sizeOf?: (example: Example) => Promise<{ width: number; height: number }>;
 }
 
 export class BatchSampler {
@@ -107,7 +109,7 @@ export class BatchSampler {
     const prompts = source.prompts ?? DEFAULT_PROMPTS[source.task];
     const items: PlannedExample[] = [];
     for (let i = 0; i < this.opts.batchSize; i++) {
-      const example = await stream.take();
+      const example = await this.sized(await stream.take(), source.name);
       const geometry = drawGeometry(rng, augment, example.width, example.height, this.opts.imageSize);
       const text = geometry.flip && augment.swapLeftRight ? swapLeftRight(example.text) : example.text;
       const template = prompts[Math.floor(rng.next() * prompts.length)]!;
@@ -119,6 +121,12 @@ export class BatchSampler {
 
   async close(): Promise<void> {
     await Promise.all(this.streams.map((s) => s.close()));
+  }
+
+  private async sized(ex: Example, source: string): Promise<Example> {
+    if (ex.width > 0 && ex.height > 0) return ex;
+    if (!this.opts.sizeOf) throw new BatchError(`source '${source}', example ${ex.id} (${ex.imagePath}) has image size ${ex.width}×${ex.height} and no way to read it`);
+    return { ...ex, ...(await this.opts.sizeOf(ex)) };
   }
 }
 

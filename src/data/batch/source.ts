@@ -142,7 +142,6 @@ export class SourceStream {
   private check(ex: Example): Example {
     const where = `source '${this.source.name}', example ${ex.id} (${ex.imagePath})`;
     if (ex.task !== this.source.task) throw new BatchError(`${where} has task '${ex.task}' but the source's task is '${this.source.task}': a batch holds one task, so give each task its own source`);
-    if (!(ex.width > 0 && ex.height > 0)) throw new BatchError(`${where} has image size ${ex.width}×${ex.height}; the reader must give the image's real size`);
     return ex;
   }
 }

@@ -103,6 +103,22 @@ export async function decodeImageBytes(bytes: Uint8Array, file: string, opts: De
   }
 }
 
+/**
+ * The size an image decodes to (EXIF orientation applied unless disabled), from its header alone: for examples whose
+ * reader does not know it (Localized Narratives without a COCO json beside them).
+ */
+export async function readImageSize(file: string, opts: DecodeOptions = {}): Promise<{ width: number; height: number }> {
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(file, { limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw new ImageError(file, `cannot read the size of image ${file}: ${(e as Error).message}`);
+  }
+  const oriented = (opts.exifOrientation ?? true) ? meta.autoOrient : meta;
+  if (!(oriented.width > 0 && oriented.height > 0)) throw new ImageError(file, `cannot read the size of image ${file}: the header gives none`);
+  return { width: oriented.width, height: oriented.height };
+}
+
 async function tooLarge(bytes: Uint8Array, file: string, maxPixels: number): Promise<ImageTooLargeError> {
   const { width, height } = await sharp(bytes, { limitInputPixels: false }).metadata();
   const size = width && height ? `${width}×${height} = ${width * height} pixels` : 'larger than the limit';
