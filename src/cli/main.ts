@@ -8,7 +8,7 @@ export interface Command {
 }
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  // name: async () => (await import('./commands/name.ts')).command,
+  inspect: async () => (await import('./commands/inspect.ts')).command,
 };
 
 function usage(): string {
