@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BatchLoader, type Batch, type LoaderOptions, type Source } from '../src/data/batch/index.ts';
+import { BatchError, BatchLoader, textTokenizer, type Batch, type LoaderOptions, type Source } from '../src/data/batch/index.ts';
 import { ImageError, NO_AUGMENT, mapBox, prepareImage } from '../src/data/image/index.ts';
-import type { Example, Segmentation } from '../src/data/types.ts';
+import type { Example } from '../src/data/types.ts';
 import { cocoCaptions, cocoNarratives, cocoRefs, wordTokenizer } from './batch_fixtures.ts';
 
 const S = 64;
@@ -23,22 +23,8 @@ const sources = (): Source[] => [
   { name: 'narratives', task: 'trace', weight: 1, examples: narratives },
 ];
 
-/** Fills each polygon's bounding box: enough to follow a mask through the pipeline (the real rasteriser is the readers'). */
-function boxRasterize(seg: Segmentation, width: number, height: number): Uint8Array {
-  const m = new Uint8Array(width * height);
-  if (!Array.isArray(seg)) return m;
-  for (const poly of seg) {
-    const xs = poly.filter((_, i) => i % 2 === 0);
-    const ys = poly.filter((_, i) => i % 2 === 1);
-    for (let y = Math.floor(Math.min(...ys)); y < Math.ceil(Math.max(...ys)); y++) {
-      for (let x = Math.floor(Math.min(...xs)); x < Math.ceil(Math.max(...xs)); x++) m[y * width + x] = 1;
-    }
-  }
-  return m;
-}
-
 const options = (over: Partial<LoaderOptions> = {}): LoaderOptions =>
-  ({ sources: sources(), batchSize: 3, imageSize: S, tokenizer: wordTokenizer, seed: 9, rasterize: boxRasterize, ...over });
+  ({ sources: sources(), batchSize: 3, imageSize: S, tokenizer: wordTokenizer, seed: 9, ...over });
 
 async function take(loader: BatchLoader, n: number): Promise<Batch[]> {
   const out: Batch[] = [];
@@ -72,6 +58,7 @@ describe('batch loader', () => {
   test('batch contents: tokens, boxes, traces, masks and images agree with their sources', async () => {
     const loader = new BatchLoader(options({ workers: 2 }));
     const seen = new Set<string>();
+    let checkedMasks = 0;
     for (const b of await take(loader, 12)) {
       seen.add(b.task);
       const B = b.ids.length;
@@ -121,15 +108,22 @@ describe('batch loader', () => {
         const masks = b.masks.values();
         for (let i = 0; i < B; i++) {
           if (!b.boxValid.values()[i]) continue;
-          // the rasterised polygon bounds ⊆ the COCO box, both moved the same way: mask pixels lie inside the box (±1 px)
-          const [x0, y0, x1, y1] = [...boxes.slice(i * 4, i * 4 + 4)];
+          // the COCO box is the polygons' extent, and both moved the same way: the mask lies inside the box (±1 px),
+          // and a box of some size has mask pixels
+          const [x0, y0, x1, y1] = [...boxes.slice(i * 4, i * 4 + 4)] as [number, number, number, number];
+          let area = 0;
           for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
-            if (masks[(i * S + y) * S + x]) assert.ok(x + 0.5 > x0! - 1 && x + 0.5 < x1! + 1 && y + 0.5 > y0! - 1 && y + 0.5 < y1! + 1, `mask pixel ${x},${y} outside box ${[x0, y0, x1, y1]}`);
+            if (!masks[(i * S + y) * S + x]) continue;
+            area++;
+            assert.ok(x + 0.5 > x0 - 1 && x + 0.5 < x1 + 1 && y + 0.5 > y0 - 1 && y + 0.5 < y1 + 1, `mask pixel ${x},${y} outside box ${[x0, y0, x1, y1]}`);
           }
+          if ((x1 - x0) * (y1 - y0) > 30) assert.ok(area > 0, `no mask pixel in box ${[x0, y0, x1, y1]}`);
+          checkedMasks++;
         }
       }
     }
     assert.deepEqual([...seen].sort(), ['caption', 'refer', 'trace']);
+    assert.ok(checkedMasks >= 3, `masks checked ${checkedMasks}`);
     await loader.close();
   });
 
@@ -157,6 +151,22 @@ describe('batch loader', () => {
     assert.notDeepEqual(plain(first[0]!), plain(more[0]!));
   });
 
+  test('examples without a size get it from the image header: the same batches', async () => {
+    const unsized = captions.map((c) => ({ ...c, width: 0, height: 0 }));
+    const known = new BatchLoader(options({ workers: 1, sources: [{ name: 'c', task: 'caption', weight: 1, examples: captions }] }));
+    const read = new BatchLoader(options({ workers: 1, sources: [{ name: 'c', task: 'caption', weight: 1, examples: unsized }] }));
+    assert.deepEqual((await take(read, 2)).map(plain), (await take(known, 2)).map(plain));
+    await Promise.all([known.close(), read.close()]);
+  });
+
+  test('textTokenizer adapts bosId/eosId/padId tokenizers and names a missing id', () => {
+    const t5like = { encode: (t: string) => wordTokenizer.encode(t), bosId: null, eosId: 1, padId: 0 };
+    assert.throws(() => textTokenizer(t5like), (e: Error) => e instanceof BatchError && /no bos id; give one, e\.g\. textTokenizer\(tok, \{ bos: <id> \}\)/.test(e.message));
+    const tok = textTokenizer(t5like, { bos: 0 });
+    assert.deepEqual([tok.bos, tok.eos, tok.pad], [0, 1, 0]);
+    assert.deepEqual(tok.encode('a cat'), wordTokenizer.encode('a cat'));
+  });
+
   describe('errors', () => {
     let dir = '';
     before(() => (dir = mkdtempSync(join(tmpdir(), 'pixelllm-loader-'))));
@@ -174,6 +184,12 @@ describe('batch loader', () => {
         assert.equal((await loader.next()).done, true, 'the loader is closed after an error');
       });
     }
+
+    test('a malformed segmentation fails its batch with a BatchError naming the image', async () => {
+      const ex = { ...refs[0]!, segmentation: { size: [3, 3] as [number, number], counts: [1, 2] } };
+      const loader = new BatchLoader(options({ workers: 1, sources: [{ name: 'r', task: 'refer', weight: 1, examples: [ex] }], batchSize: 1 }));
+      await assert.rejects(loader.next(), (e: Error) => e instanceof BatchError && e.message.includes(ex.imagePath) && /segmentation size 3×3 differs/.test(e.message));
+    });
 
     test('an image whose size differs from its annotations', async () => {
       const ex = { ...captions[0]!, width: captions[0]!.height, height: captions[0]!.width };

@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { Generator, Tensor, resize, slice } from '../src/tensor/index.ts';
 import { assertClose } from './helpers.ts';
 import {
-  decodeImage, prepareImage, resampleRgb, resampleMask, fitLonger, cropGeometry, fitGeometry, mapBox, mapPoint, boxVisible,
+  decodeImage, readImageSize, prepareImage, resampleRgb, resampleMask, fitLonger, cropGeometry, fitGeometry, mapBox, mapPoint, boxVisible,
   drawGeometry, swapLeftRight, maxPixelsFromEnv, NORMALIZATIONS, ImageError, ImageTooLargeError, DEFAULT_MAX_PIXELS,
   type Geometry, type Normalization,
 } from '../src/data/image/index.ts';
@@ -132,6 +132,10 @@ describe('decode', () => {
     assert.ok(at(d, 4, 13)[2]! > 200 && at(d, 4, 13)[0]! < 50, `bottom is blue: ${at(d, 4, 13)}`);
     const raw6 = await decodeImage(file, { exifOrientation: false });
     assert.deepEqual([raw6.width, raw6.height], [16, 8]);
+    // the header alone gives the same sizes
+    assert.deepEqual(await readImageSize(file), { width: 8, height: 16 });
+    assert.deepEqual(await readImageSize(file, { exifOrientation: false }), { width: 16, height: 8 });
+    await rejectsWith(readImageSize(join(dir, 'nothing.jpg')), ImageError, /cannot read the size of image .*nothing\.jpg/);
   });
 });
 

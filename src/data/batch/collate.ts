@@ -2,7 +2,7 @@
 // trace targets, all in pixels of the S×S canvas (the image's place on it is the item's Geometry). The image tensors
 // come from the workers (see image_job.ts) and are joined in by the loader.
 import { Tensor } from '../../tensor/tensor.ts';
-import type { Box, Segmentation, Task } from '../types.ts';
+import type { Box, Task } from '../types.ts';
 import { boxTouchesWindow, boxVisible, mapBox, scaleOf } from '../image/geometry.ts';
 import type { Normalization } from '../image/normalize.ts';
 import type { ImageJobItem } from './image_job.ts';
@@ -37,16 +37,14 @@ export function textTokenizer(tok: TokenizerWithIds, fill: Partial<SpecialTokens
   return { bos: need('bos', tok.bosId), eos: need('eos', tok.eosId), pad: need('pad', tok.padId), encode: (text) => tok.encode(text) };
 }
 
-/** Rasterises a segmentation to a (height, width) 0/1 mask (the RefCOCO reader provides one). */
-export type Rasterize = (segmentation: Segmentation, width: number, height: number) => Uint8Array;
-
 export interface CollateOptions {
   tokenizer: TextTokenizer;
   /** BOS + text + EOS is cut to this many tokens (a long text loses its EOS, as in the reference) */
   maxTokens: number;
   /** prompt + EOS is cut to this many */
   maxPromptTokens: number;
-  rasterize?: Rasterize;
+  /** carry object masks for examples with a segmentation */
+  masks: boolean;
 }
 
 /** One batch of one task. B examples, T tokens, P prompt tokens, S the canvas side. */
@@ -92,9 +90,9 @@ export interface Batch {
   traceBoxes?: Tensor;
   /** trace: (B, T) bool, the token has a target */
   traceMask?: Tensor;
-  /** (B, S, S) bool object masks, when the examples have segmentations and a rasteriser was given */
+  /** (B, S, S) bool object masks on the canvas, when examples have segmentations (and masks are not turned off) */
   masks?: Tensor;
-  /** (B) bool, the example had a mask */
+  /** (B) bool, the example had a segmentation */
   maskValid?: Tensor;
 }
 
@@ -140,8 +138,7 @@ export function collateText(plan: BatchPlan, opts: CollateOptions): { batch: Tex
         trace.mask[b * T + i] = 1;
       }
     }
-    const mask = ex.segmentation && opts.rasterize ? opts.rasterize(ex.segmentation, ex.width, ex.height) : undefined;
-    items.push({ file: ex.imagePath, geometry: g, mask });
+    items.push({ file: ex.imagePath, geometry: g, segmentation: opts.masks ? ex.segmentation : undefined });
   });
   const batch: TextBatch = {
     index: plan.index,
@@ -163,7 +160,7 @@ export function collateText(plan: BatchPlan, opts: CollateOptions): { batch: Tex
     boxes: new Tensor(boxes, [B, 4]),
     boxValid: new Tensor(boxValid, [B]),
   };
-  if (opts.rasterize && items.some((it) => it.mask)) batch.maskValid = new Tensor(Uint8Array.from(items, (it) => +!!it.mask), [B]);
+  if (items.some((it) => it.segmentation)) batch.maskValid = new Tensor(Uint8Array.from(items, (it) => +!!it.segmentation), [B]);
   if (trace) {
     batch.traceBoxes = new Tensor(trace.boxes, [B, T, 4]);
     batch.traceMask = new Tensor(trace.mask, [B, T]);

@@ -10,13 +10,15 @@ import type { Normalization } from '../image/normalize.ts';
 import { paddingMask } from '../image/normalize.ts';
 import { checkDecodedSize, renderImage } from '../image/prepare.ts';
 import { resampleMask } from '../image/resample.ts';
+import { decodeRle, segmentationToRle } from '../mask.ts';
+import type { Segmentation } from '../types.ts';
 import { BatchError } from './source.ts';
 
 export interface ImageJobItem {
   file: string;
   geometry: Geometry;
-  /** a (height, width) 0/1 mask in original pixels, moved like the image */
-  mask?: Uint8Array;
+  /** the object's segmentation in original pixels: rasterised as pycocotools does, then moved like the image */
+  segmentation?: Segmentation;
 }
 
 export interface ImageJob {
@@ -31,7 +33,7 @@ export interface ImageJobResult {
   pixels: Partial<Record<Normalization, Float32Array>>;
   /** (B, S, S) */
   paddingMask: Uint8Array;
-  /** (B, S, S), present when any item had a mask; zeros for the items without one */
+  /** (B, S, S), present when any item had a segmentation; zeros for the items without one */
   masks?: Uint8Array;
 }
 
@@ -42,7 +44,7 @@ export async function runImageJob(job: ImageJob): Promise<ImageJobResult> {
   const pixels: Partial<Record<Normalization, Float32Array>> = {};
   for (const n of job.normalizations) pixels[n] = new Float32Array(B * plane);
   const padding = new Uint8Array(B * S * S);
-  const masks = job.items.some((it) => it.mask) ? new Uint8Array(B * S * S) : undefined;
+  const masks = job.items.some((it) => it.segmentation) ? new Uint8Array(B * S * S) : undefined;
   const scratch = new Float32Array(plane);
   const decode = (it: ImageJobItem): Promise<DecodedImage> => decodeImage(it.file, job.decode);
   // Decode the next file (on libuv's threads) while this one is resampled here.
@@ -58,21 +60,20 @@ export async function runImageJob(job: ImageJob): Promise<ImageJobResult> {
     checkDecodedSize(item.file, decoded, g.width, g.height);
     renderImage(decoded, g, job.normalizations, job.normalizations.map((n) => pixels[n]!.subarray(b * plane, (b + 1) * plane)), scratch);
     paddingMask(S, g.validWidth, g.validHeight, padding.subarray(b * S * S, (b + 1) * S * S));
-    if (item.mask && masks) {
-      if (item.mask.length !== g.width * g.height) {
-        throw new BatchError(`mask for ${item.file} has ${item.mask.length} values, expected ${g.height}×${g.width}`);
+    if (item.segmentation && masks) {
+      let mask: Uint8Array;
+      try {
+        mask = decodeRle(segmentationToRle(item.segmentation, g.height, g.width)).data; // (h, w)
+      } catch (e) {
+        throw e instanceof UserError ? new BatchError(`segmentation of the object in ${item.file}: ${e.message}`) : e;
       }
-      resampleMask(item.mask, g, masks.subarray(b * S * S, (b + 1) * S * S));
+      resampleMask(mask, g, masks.subarray(b * S * S, (b + 1) * S * S));
     }
   }
   return { pixels, paddingMask: padding, masks };
 }
 
-/** The buffers of a job (masks) or of a result, to move across threads without a copy. */
-export function jobTransfer(job: ImageJob): ArrayBuffer[] {
-  return job.items.flatMap((it) => (it.mask ? [it.mask.buffer as ArrayBuffer] : []));
-}
-
+/** The buffers of a result, to move back across threads without a copy. */
 export function resultTransfer(r: ImageJobResult): ArrayBuffer[] {
   const bufs = [...Object.values(r.pixels).map((p) => p.buffer as ArrayBuffer), r.paddingMask.buffer as ArrayBuffer];
   if (r.masks) bufs.push(r.masks.buffer as ArrayBuffer);
@@ -83,22 +84,26 @@ export function resultTransfer(r: ImageJobResult): ArrayBuffer[] {
 export interface ErrorData {
   name: string;
   message: string;
+  /** a UserError (bad input), as opposed to a bug */
+  user: boolean;
   file?: string;
   stack?: string;
 }
 
 export function errorToData(e: unknown): ErrorData {
-  if (e instanceof Error) return { name: e.name, message: e.message, file: (e as Partial<ImageError>).file, stack: e.stack };
-  return { name: 'Error', message: String(e) };
+  if (!(e instanceof Error)) return { name: 'Error', message: String(e), user: false };
+  return { name: e.name, message: e.message, user: e instanceof UserError, file: (e as Partial<ImageError>).file, stack: e.stack };
 }
 
-/** Rebuilds the user-facing classes by name; anything else is a bug and keeps the worker's stack. */
+/** Rebuilds the image errors by class and other UserErrors by name; anything else is a bug and keeps the worker's stack. */
 export function errorFromData(d: ErrorData): Error {
-  switch (d.name) {
-    case 'ImageTooLargeError': return new ImageTooLargeError(d.file ?? '', d.message);
-    case 'ImageError': return new ImageError(d.file ?? '', d.message);
-    case 'BatchError': return new BatchError(d.message);
-    case 'UserError': return new UserError(d.message);
+  if (d.name === 'ImageTooLargeError') return new ImageTooLargeError(d.file ?? '', d.message);
+  if (d.name === 'ImageError') return new ImageError(d.file ?? '', d.message);
+  if (d.name === 'BatchError') return new BatchError(d.message);
+  if (d.user) {
+    const e = new UserError(d.message);
+    e.name = d.name;
+    return e;
   }
   const e = new Error(`image worker: ${d.message}`);
   e.stack = `${e.stack}\n--- in the worker ---\n${d.stack ?? ''}`;

@@ -6,7 +6,7 @@
 import { Tensor } from '../../tensor/tensor.ts';
 import { readImageSize, type DecodeOptions } from '../image/decode.ts';
 import type { Normalization } from '../image/normalize.ts';
-import { collateText, type Batch, type Rasterize, type TextTokenizer } from './collate.ts';
+import { collateText, type Batch, type TextTokenizer } from './collate.ts';
 import { runImageJob, type ImageJob, type ImageJobResult } from './image_job.ts';
 import { BatchSampler, type SamplerState } from './sampler.ts';
 import { BatchError, type Source } from './source.ts';
@@ -30,8 +30,8 @@ export interface LoaderOptions {
   /** normalised copies of each image (default both: CLIP for the EVA02/ViT branch, SAM for the SAM branch) */
   normalizations?: readonly Normalization[];
   decode?: DecodeOptions;
-  /** turns example segmentations into masks; without it batches carry no masks */
-  rasterize?: Rasterize;
+  /** object masks (B, S, S) for examples with a segmentation (default true) */
+  masks?: boolean;
   /** a state from loader.state() to continue from */
   resume?: SamplerState;
 }
@@ -107,7 +107,7 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
         tokenizer: this.opts.tokenizer,
         maxTokens: this.opts.maxTokens ?? 128,
         maxPromptTokens: this.opts.maxPromptTokens ?? 32,
-        rasterize: this.opts.rasterize,
+        masks: this.opts.masks ?? true,
       });
       const job: ImageJob = { canvas: this.opts.imageSize, normalizations: this.opts.normalizations ?? ['clip', 'sam'], decode: this.opts.decode ?? {}, items };
       const images = await (this.pool ? this.pool.run(job) : runImageJob(job));

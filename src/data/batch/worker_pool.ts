@@ -3,7 +3,7 @@
 // process open only while it has a job, so a pool nobody closed does not keep Node alive. A crashed worker fails its
 // job and the pool; close() stops them all.
 import { Worker } from 'node:worker_threads';
-import { errorFromData, jobTransfer, type ErrorData, type ImageJob, type ImageJobResult } from './image_job.ts';
+import { errorFromData, type ErrorData, type ImageJob, type ImageJobResult } from './image_job.ts';
 
 const ENTRY = new URL('./image_worker_entry.mjs', import.meta.url);
 
@@ -76,7 +76,7 @@ export class ImageWorkerPool {
       const p = this.queue.shift()!;
       slot.busy = p;
       slot.worker.ref();
-      slot.worker.postMessage({ id: p.id, job: p.job }, jobTransfer(p.job));
+      slot.worker.postMessage({ id: p.id, job: p.job });
     }
   }
 
