@@ -151,6 +151,19 @@ describe('batch loader', () => {
     assert.notDeepEqual(plain(first[0]!), plain(more[0]!));
   });
 
+  test('an evaluation pass gives each example once and then ends', async () => {
+    const loader = new BatchLoader(options({ workers: 2, mode: 'eval', batchSize: 4, sources: [
+      { name: 'c', task: 'caption', weight: 1, examples: captions.slice(0, 10) },
+      { name: 'r', task: 'refer', weight: 1, examples: refs.slice(0, 7) },
+    ] }));
+    const got: Batch[] = [];
+    for await (const b of loader) got.push(b);
+    assert.deepEqual(got.map((b) => [b.task, b.ids.length, b.images.clip!.shape[0]]),
+      [['caption', 4, 4], ['caption', 4, 4], ['caption', 2, 2], ['refer', 4, 4], ['refer', 3, 3]]);
+    assert.deepEqual(got.flatMap((b) => b.ids), [...captions.slice(0, 10), ...refs.slice(0, 7)].map((e) => e.id));
+    assert.equal((await loader.next()).done, true);
+  });
+
   test('examples without a size get it from the image header: the same batches', async () => {
     const unsized = captions.map((c) => ({ ...c, width: 0, height: 0 }));
     const known = new BatchLoader(options({ workers: 1, sources: [{ name: 'c', task: 'caption', weight: 1, examples: captions }] }));

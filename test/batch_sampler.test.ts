@@ -22,7 +22,11 @@ const summary = (p: BatchPlan) => ({ index: p.index, source: p.source, items: p.
 
 async function draw(s: BatchSampler, n: number): Promise<BatchPlan[]> {
   const out: BatchPlan[] = [];
-  for (let i = 0; i < n; i++) out.push(await s.next());
+  for (let i = 0; i < n; i++) {
+    const p = await s.next();
+    assert.ok(p, 'a training sampler never ends');
+    out.push(p);
+  }
   return out;
 }
 
@@ -91,11 +95,32 @@ describe('sampler', () => {
 
   test('without augmentation the geometry fits the longer side to S', async () => {
     const s = new BatchSampler([{ name: 'c', task: 'caption', weight: 1, examples: captions, augment: NO_AUGMENT }], { batchSize: 4, imageSize: 384, seed: 2 });
-    for (const it of (await s.next()).items) {
+    for (const it of (await s.next())!.items) {
       const g = it.geometry;
       assert.equal(Math.max(g.validWidth, g.validHeight), 384);
       assert.deepEqual([g.cropX, g.cropY, g.flip], [0, 0, false]);
     }
+  });
+});
+
+describe('evaluation pass', () => {
+  test('every example once, source after source in their own order, unaugmented, short last batches, then null', async () => {
+    const s = new BatchSampler(sources(), { batchSize: 8, imageSize: 64, seed: 1, mode: 'eval' });
+    const plans: BatchPlan[] = [];
+    for (let p = await s.next(); p; p = await s.next()) plans.push(p);
+    assert.equal(await s.next(), null);
+    // 105 captions → 13 batches of 8 and one of 1; 187 refs (189 instances less 2 crowds) → 23 of 8 and one of 3
+    assert.deepEqual([captions.length, refs.length], [105, 187]);
+    assert.deepEqual(plans.map((p) => p.items.length), [...Array(13).fill(8), 1, ...Array(23).fill(8), 3]);
+    assert.deepEqual(plans.map((p) => p.index), plans.map((_, i) => i));
+    assert.deepEqual(plans.flatMap((p) => p.items.map((it) => it.example.id)), [...captions, ...refs].map((e) => e.id));
+    for (const p of plans) for (const it of p.items) {
+      assert.equal(Math.max(it.geometry.validWidth, it.geometry.validHeight), 64);
+      assert.equal(it.geometry.flip, false);
+      assert.equal(it.text, it.example.text);
+      assert.equal(it.prompt, p.task === 'refer' ? `where is ${it.text}` : 'A photo of ');
+    }
+    await assert.rejects(new BatchSampler(sources(), { batchSize: 8, imageSize: 64, seed: 1, mode: 'eval' }).restore(plans[0]!.state), /resume is for training/);
   });
 });
 
@@ -124,7 +149,7 @@ describe('sampler errors', () => {
     assert.throws(() => new BatchSampler([...sources(), sources()[0]!], { batchSize: 1, imageSize: 64, seed: 1 }), /two sources are named 'coco-captions'/);
     assert.throws(() => new BatchSampler(sources({ weight: 0 }), { batchSize: 1, imageSize: 64, seed: 1 }), /weights sum to 0/);
     assert.throws(() => new BatchSampler(sources({ augment: { scale: [2, 1], flip: 0, swapLeftRight: true } }), { batchSize: 1, imageSize: 64, seed: 1 }), /augment scale \[2, 1\]/);
-    const state = (await new BatchSampler(sources(), { batchSize: 2, imageSize: 64, seed: 1 }).next()).state;
+    const state = (await new BatchSampler(sources(), { batchSize: 2, imageSize: 64, seed: 1 }).next())!.state;
     await rejects(new BatchSampler(sources(), { batchSize: 2, imageSize: 64, seed: 2 }).restore(state), /has seed 1 but this run uses seed 2/);
     await rejects(new BatchSampler(sources().slice(0, 1), { batchSize: 2, imageSize: 64, seed: 1 }).restore(state), /has sources \[coco-captions, coco-refs\] but this run has \[coco-captions\]/);
   });

@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { Generator, Tensor, resize, slice } from '../src/tensor/index.ts';
 import { assertClose } from './helpers.ts';
 import {
-  decodeImage, readImageSize, prepareImage, resampleRgb, resampleMask, fitLonger, cropGeometry, fitGeometry, mapBox, mapPoint, boxVisible,
+  decodeImage, readImageSize, prepareImage, resampleRgb, resampleMask, fitLonger, cropGeometry, fitGeometry, mapBox, mapPoint, mapUtterance, boxVisible,
   drawGeometry, swapLeftRight, maxPixelsFromEnv, NORMALIZATIONS, ImageError, ImageTooLargeError, DEFAULT_MAX_PIXELS,
   type Geometry, type Normalization,
 } from '../src/data/image/index.ts';
@@ -312,8 +312,12 @@ describe('augmentation moves boxes, points and masks with the pixels', () => {
         if (inside) assert.ok(red > 150 && m[y * S + x] === 1, `${label}: (${x}, ${y}) inside but red ${red} mask ${m[y * S + x]}`);
         if (outside) assert.ok(red < 60 && m[y * S + x] === 0, `${label}: (${x}, ${y}) outside but red ${red} mask ${m[y * S + x]}`);
       }
+      // a trace over the rectangle, in fractions of the image, lands on the same box
+      const u = mapUtterance(g, { utterance: 'a red box', box: [box[0] / W, box[1] / H, box[2] / W, box[3] / H], center: [(box[0] + box[2]) / 2 / W, (box[1] + box[3]) / 2 / H] });
+      u.box.forEach((v, k) => assert.ok(Math.abs(v - b[k]!) < 1e-9, `${label}: utterance box ${u.box}`));
       // the box centre stays the centre
       const c = mapPoint(g, [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]);
+      assert.ok(Math.abs(u.center[0] - c[0]) < 1e-9 && Math.abs(u.center[1] - c[1]) < 1e-9, `${label}: utterance centre ${u.center} vs ${c}`);
       if (boxVisible(g, box) && b[0] > 0 && b[2] < g.validWidth && b[1] > 0 && b[3] < g.validHeight) {
         assert.ok(Math.abs(c[0] - (b[0] + b[2]) / 2) < 1e-9 && Math.abs(c[1] - (b[1] + b[3]) / 2) < 1e-9, `${label}: centre ${c}`);
       }

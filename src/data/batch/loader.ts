@@ -1,4 +1,4 @@
-// Batches for training: the sampler plans them in order on the main thread, the collator makes the text tensors, and
+// Batches for training (and evaluation passes): the sampler plans them in order on the main thread, the collator makes the text tensors, and
 // a pool of worker threads decodes, augments and normalises the images. Up to `prefetch` batches are planned or being
 // decoded ahead of the one the trainer holds, so a training step does not wait on JPEG decoding unless decoding is
 // slower than the step. Results come back in order; an error (a bad image names its file) reaches the caller at the
@@ -32,14 +32,17 @@ export interface LoaderOptions {
   decode?: DecodeOptions;
   /** object masks (B, S, S) for examples with a segmentation (default true) */
   masks?: boolean;
-  /** a state from loader.state() to continue from */
+  /** a state from loader.state() to continue from (training only) */
   resume?: SamplerState;
+  /** 'train' (default): endless shuffled augmented batches; 'eval': each example once, in order, then done */
+  mode?: 'train' | 'eval';
 }
 
 export class BatchLoader implements AsyncIterableIterator<Batch> {
   private readonly sampler: BatchSampler;
   private readonly pool: ImageWorkerPool | null;
-  private readonly queue: Promise<{ batch: Batch; state: SamplerState }>[] = [];
+  /** null marks the end of an evaluation pass */
+  private readonly queue: Promise<{ batch: Batch; state: SamplerState } | null>[] = [];
   private readonly prefetch: number;
   /** sampling is sequential: each plan waits for the one before it */
   private sampling: Promise<unknown>;
@@ -55,7 +58,8 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
       if (v !== undefined && (!Number.isInteger(v) || v < 2)) throw new BatchError(`${k} ${v} must be an integer ≥ 2 (BOS/prompt and EOS)`);
     }
     this.sampler = new BatchSampler(opts.sources, {
-      batchSize: opts.batchSize, imageSize: opts.imageSize, seed: opts.seed, sizeOf: (ex) => readImageSize(ex.imagePath, opts.decode),
+      batchSize: opts.batchSize, imageSize: opts.imageSize, seed: opts.seed, mode: opts.mode,
+      sizeOf: (ex) => readImageSize(ex.imagePath, opts.decode),
     });
     this.current = opts.resume ?? this.sampler.state();
     this.sampling = opts.resume ? this.sampler.restore(opts.resume) : Promise.resolve();
@@ -75,9 +79,13 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
     if (this.closed) return { done: true, value: undefined };
     while (this.queue.length < this.prefetch) this.queue.push(this.produce());
     try {
-      const { batch, state } = await this.queue.shift()!;
-      this.current = state;
-      return { done: false, value: batch };
+      const next = await this.queue.shift()!;
+      if (next === null) {
+        await this.close();
+        return { done: true, value: undefined };
+      }
+      this.current = next.state;
+      return { done: false, value: next.batch };
     } catch (e) {
       await this.close();
       throw e;
@@ -99,10 +107,11 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
     await this.sampler.close();
   }
 
-  private produce(): Promise<{ batch: Batch; state: SamplerState }> {
+  private produce(): Promise<{ batch: Batch; state: SamplerState } | null> {
     const planned = this.sampling.then(() => this.sampler.next());
     this.sampling = planned;
     const p = planned.then(async (plan) => {
+      if (plan === null) return null;
       const { batch, items } = collateText(plan, {
         tokenizer: this.opts.tokenizer,
         maxTokens: this.opts.maxTokens ?? 128,

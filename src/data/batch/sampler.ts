@@ -5,7 +5,7 @@
 import { Generator } from '../../tensor/random.ts';
 import type { Example, Task } from '../types.ts';
 import { REFERENCE_AUGMENT, checkAugment, drawGeometry, swapLeftRight, type AugmentOptions } from '../image/augment.ts';
-import type { Geometry } from '../image/geometry.ts';
+import { fitGeometry, type Geometry } from '../image/geometry.ts';
 import { BatchError, SourceStream, mixSeed, type Source, type SourcePosition } from './source.ts';
 
 /** DESIGN §2 "Text prompts" (the test-time ones; pass `prompts` on a source for training paraphrases). */
@@ -50,12 +50,19 @@ export interface SamplerOptions {
   seed: number;
   /** the decoded size of an example's image when its reader gave none (width or height 0); without it that is an error */
   sizeOf?: (example: Example) => Promise<{ width: number; height: number }>;
+  /**
+   * 'train' (default): endless, weighted, shuffled, augmented. 'eval': every example once, source after source in
+   * their own order, no augmentation, the first prompt, a source's last batch short; then the sampler ends.
+   */
+  mode?: 'train' | 'eval';
 }
 
 export class BatchSampler {
   private readonly streams: SourceStream[];
   private readonly cumulative: number[];
   private batches = 0;
+  /** eval: the source being read */
+  private cursor = 0;
 
   constructor(readonly sources: readonly Source[], readonly opts: SamplerOptions) {
     if (sources.length === 0) throw new BatchError('no sources to draw batches from');
@@ -75,7 +82,7 @@ export class BatchSampler {
       if (!Number.isInteger(v) || v < 1) throw new BatchError(`${k} ${v} must be a positive integer`);
     }
     if (!Number.isInteger(opts.seed)) throw new BatchError(`seed ${opts.seed} must be an integer`);
-    this.streams = sources.map((s) => new SourceStream(s, opts.seed));
+    this.streams = sources.map((s) => new SourceStream(s, opts.seed, opts.mode === 'eval'));
   }
 
   state(): SamplerState {
@@ -86,6 +93,7 @@ export class BatchSampler {
 
   /** Continues from a saved state: same seed and source names required. */
   async restore(state: SamplerState): Promise<void> {
+    if (this.opts.mode === 'eval') throw new BatchError('an evaluation pass starts from the beginning; resume is for training');
     if (state?.version !== 1) throw new BatchError(`sampler state version ${state?.version} is not supported (expected 1)`);
     if (state.seed !== this.opts.seed) throw new BatchError(`the saved sampler state has seed ${state.seed} but this run uses seed ${this.opts.seed}`);
     const saved = Object.keys(state.sources).sort();
@@ -97,7 +105,12 @@ export class BatchSampler {
     this.batches = state.batches;
   }
 
-  async next(): Promise<BatchPlan> {
+  /** The next batch's plan; null once an evaluation pass has given every example. */
+  async next(): Promise<BatchPlan | null> {
+    return this.opts.mode === 'eval' ? this.nextInOrder() : this.nextDrawn();
+  }
+
+  private async nextDrawn(): Promise<BatchPlan> {
     const index = this.batches;
     const rng = new Generator(mixSeed(this.opts.seed, index));
     const u = rng.next();
@@ -117,6 +130,26 @@ export class BatchSampler {
     }
     this.batches++;
     return { index, source: source.name, task: source.task, items, state: this.state() };
+  }
+
+  private async nextInOrder(): Promise<BatchPlan | null> {
+    for (; this.cursor < this.streams.length; this.cursor++) {
+      const stream = this.streams[this.cursor]!;
+      const source = stream.source;
+      const prompt = (source.prompts ?? DEFAULT_PROMPTS[source.task])[0]!;
+      const items: PlannedExample[] = [];
+      while (items.length < this.opts.batchSize) {
+        const taken = await stream.takeInEpoch();
+        if (!taken) break;
+        const example = await this.sized(taken, source.name);
+        const geometry = fitGeometry(example.width, example.height, this.opts.imageSize);
+        items.push({ example, text: example.text, prompt: prompt.replaceAll('{text}', example.text), geometry });
+      }
+      if (items.length === 0) continue;
+      const index = this.batches++;
+      return { index, source: source.name, task: source.task, items, state: this.state() };
+    }
+    return null;
   }
 
   async close(): Promise<void> {

@@ -67,8 +67,9 @@ export class SourceStream {
   private rng: Generator;
   private readonly bufferSize: number;
 
-  constructor(readonly source: Source, private readonly seed: number) {
-    this.bufferSize = source.shuffleBuffer ?? 1000;
+  /** `ordered` reads the examples in the source's own order, whatever its shuffleBuffer (evaluation). */
+  constructor(readonly source: Source, private readonly seed: number, ordered = false) {
+    this.bufferSize = ordered ? 1 : source.shuffleBuffer ?? 1000;
     if (!Number.isInteger(this.bufferSize) || this.bufferSize < 1) {
       throw new BatchError(`source '${source.name}': shuffleBuffer ${source.shuffleBuffer} must be a positive integer`);
     }
@@ -94,20 +95,8 @@ export class SourceStream {
   /** The next example of the shuffled stream; a new epoch starts when a pass ends. */
   async take(): Promise<Example> {
     for (;;) {
-      if (this.iterator === null) this.open();
-      while (this.buffer.length < this.bufferSize && !this.exhausted) {
-        const r = await this.iterator!.next();
-        if (r.done) this.exhausted = true;
-        else this.buffer.push(this.check(r.value));
-      }
-      if (this.buffer.length > 0) {
-        const j = Math.floor(this.rng.next() * this.buffer.length);
-        const ex = this.buffer[j]!;
-        this.buffer[j] = this.buffer[this.buffer.length - 1]!;
-        this.buffer.pop();
-        this.taken++;
-        return ex;
-      }
+      const ex = await this.takeInEpoch();
+      if (ex) return ex;
       if (this.taken === 0) {
         throw new BatchError(`source '${this.source.name}' gave no examples in epoch ${this.epoch}` + (this.epoch > 0
           ? ' (it can be read only once: pass an array or an object whose [Symbol.iterator] starts a new pass, not a generator object)'
@@ -118,6 +107,24 @@ export class SourceStream {
       this.iterator = null;
       this.rng = this.epochRng();
     }
+  }
+
+  /** The next example of the current epoch, or null when the epoch has given all of its examples. */
+  async takeInEpoch(): Promise<Example | null> {
+    if (this.iterator === null) this.open();
+    while (this.buffer.length < this.bufferSize && !this.exhausted) {
+      const r = await this.iterator!.next();
+      if (r.done) this.exhausted = true;
+      else this.buffer.push(this.check(r.value));
+    }
+    if (this.buffer.length === 0) return null;
+    // tf.data's shuffle: a uniform pick from the buffer, refilled from the stream on the next call
+    const j = Math.floor(this.rng.next() * this.buffer.length);
+    const ex = this.buffer[j]!;
+    this.buffer[j] = this.buffer[this.buffer.length - 1]!;
+    this.buffer.pop();
+    this.taken++;
+    return ex;
   }
 
   /** Lets the reader release its file (iterator.return). */

@@ -2,7 +2,7 @@
 // mirror it if flipped, pad bottom/right. Boxes, points, traces and masks go through the same map as the pixels.
 // Reference: scenic/projects/pixel_llm/io/transforms.py (resize, crop, hflip) and io/ops.py (RandomRatioResize,
 // FixedSizeCrop, PadImages); deviations are noted where they are made.
-import type { Box, Point } from '../types.ts';
+import type { Box, Point, UtteranceTarget } from '../types.ts';
 
 export interface Geometry {
   /** original (decoded, EXIF-oriented) size */
@@ -80,6 +80,16 @@ export function mapBox(g: Geometry, box: Box): Box {
 export function mapPoint(g: Geometry, p: Point): Point {
   const x = mapX(g, p[0]);
   return [g.flip ? g.validWidth - x : x, mapY(g, p[1])];
+}
+
+/** An utterance's trace box and centre, given in fractions of the original image (LN's convention), in canvas pixels. */
+export function mapUtterance(g: Geometry, u: UtteranceTarget): UtteranceTarget {
+  const [w, h] = [g.width, g.height];
+  return {
+    utterance: u.utterance,
+    box: mapBox(g, [u.box[0] * w, u.box[1] * h, u.box[2] * w, u.box[3] * h]),
+    center: mapPoint(g, [u.center[0] * w, u.center[1] * h]),
+  };
 }
 
 /** Whether any of the box survives the crop (a positive-area overlap with the window), the reference's keep rule. */
