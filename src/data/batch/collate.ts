@@ -6,9 +6,9 @@ import type { Box, Task } from '../types.ts';
 import { boxTouchesWindow, boxVisible, mapBox, scaleOf } from '../image/geometry.ts';
 import type { Normalization } from '../image/normalize.ts';
 import type { ImageJobItem } from './image_job.ts';
+import { captionTokens, tokenTraceTargets, type SpecialTokens } from '../trace_targets.ts';
 import type { BatchPlan } from './sampler.ts';
 import { BatchError } from './source.ts';
-import { captionTokens, tokenTraceTargets, type SpecialTokens } from '../trace_targets.ts';
 
 /** What the batcher needs of a tokenizer (the WordPiece / SentencePiece / BPE ones all provide it). */
 export interface TextTokenizer extends SpecialTokens {

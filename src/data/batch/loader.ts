@@ -1,12 +1,12 @@
-// Batches for training (and evaluation passes): the sampler plans them in order on the main thread, the collator makes the text tensors, and
-// a pool of worker threads decodes, augments and normalises the images. Up to `prefetch` batches are planned or being
-// decoded ahead of the one the trainer holds, so a training step does not wait on JPEG decoding unless decoding is
-// slower than the step. Results come back in order; an error (a bad image names its file) reaches the caller at the
-// batch it belongs to.
+// Batches for training and evaluation: the sampler plans them in order on the main thread, the collator makes the
+// text tensors, and a pool of worker threads decodes, augments and normalises the images. While the trainer holds a
+// batch, `prefetch` more are planned or decoding, so a step does not wait on JPEG decoding unless decoding is slower
+// than the step. Results come back in order; an error (a bad image names its file) reaches the caller at the batch it
+// belongs to.
 import { Tensor } from '../../tensor/tensor.ts';
 import { readImageSize, type DecodeOptions } from '../image/decode.ts';
-import type { Normalization } from '../image/normalize.ts';
-import { collateText, type Batch, type TextTokenizer } from './collate.ts';
+import { NORMALIZATIONS, type Normalization } from '../image/normalize.ts';
+import { collateText, type Batch, type TextBatch, type TextTokenizer } from './collate.ts';
 import { runImageJob, type ImageJob, type ImageJobResult } from './image_job.ts';
 import { BatchSampler, type SamplerState } from './sampler.ts';
 import { BatchError, type Source } from './source.ts';
@@ -25,7 +25,7 @@ export interface LoaderOptions {
   maxPromptTokens?: number;
   /** worker threads decoding images (default 2); 0 decodes on the main thread (tests, debugging) */
   workers?: number;
-  /** batches planned or decoding ahead of the consumer (default 2 per worker, at least 2) */
+  /** batches planned or decoding while the consumer holds one (default 2 per worker, at least 2) */
   prefetch?: number;
   /** normalised copies of each image (default both: CLIP for the EVA02/ViT branch, SAM for the SAM branch) */
   normalizations?: readonly Normalization[];
@@ -57,6 +57,9 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
     for (const [k, v] of [['maxTokens', opts.maxTokens], ['maxPromptTokens', opts.maxPromptTokens]] as const) {
       if (v !== undefined && (!Number.isInteger(v) || v < 2)) throw new BatchError(`${k} ${v} must be an integer ≥ 2 (BOS/prompt and EOS)`);
     }
+    for (const n of opts.normalizations ?? []) {
+      if (!(n in NORMALIZATIONS)) throw new BatchError(`normalization '${n}' is not one of ${Object.keys(NORMALIZATIONS).join(', ')}`);
+    }
     this.sampler = new BatchSampler(opts.sources, {
       batchSize: opts.batchSize, imageSize: opts.imageSize, seed: opts.seed, mode: opts.mode,
       sizeOf: (ex) => readImageSize(ex.imagePath, opts.decode),
@@ -77,9 +80,11 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
 
   async next(): Promise<IteratorResult<Batch>> {
     if (this.closed) return { done: true, value: undefined };
+    if (this.queue.length === 0) this.queue.push(this.produce());
+    const head = this.queue.shift()!;
     while (this.queue.length < this.prefetch) this.queue.push(this.produce());
     try {
-      const next = await this.queue.shift()!;
+      const next = await head;
       if (next === null) {
         await this.close();
         return { done: true, value: undefined };
@@ -127,7 +132,7 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
   }
 }
 
-function withImages(batch: Omit<Batch, 'images' | 'paddingMask'>, r: ImageJobResult, S: number): Batch {
+function withImages(batch: TextBatch, r: ImageJobResult, S: number): Batch {
   const B = batch.ids.length;
   const images: Partial<Record<Normalization, Tensor>> = {};
   for (const [n, data] of Object.entries(r.pixels) as [Normalization, Float32Array][]) images[n] = new Tensor(data, [B, 3, S, S]);
