@@ -1,12 +1,13 @@
 // Image pipeline throughput: coco-mini JPEGs decoded, resized (longer side to S, antialiased bilinear), padded and
 // normalised (CLIP and SAM) by the BatchLoader, drained as fast as possible, with 0 (main thread), 1 and 2 workers.
-// Validates the first batch, warms up (worker start, file cache), times, prints one line per worker count.
+// Validates the first batch, warms up (worker start, file cache), times, prints one line per worker count: images/s
+// of wall time, and CPU ms per image summed over all threads (the cost, which other load on the machine does not change).
 // Usage: npx tsx bench/images.ts [S=384] [batches=20] [batchSize=8]
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { BatchLoader, type TextTokenizer } from '../src/data/batch/index.ts';
 import { NO_AUGMENT } from '../src/data/image/index.ts';
 import type { Example } from '../src/data/types.ts';
@@ -31,7 +32,8 @@ function examples(): Example[] {
 // Text is not what this measures: one id per character.
 const chars: TextTokenizer = { pad: 0, bos: 1, eos: 2, encode: (t) => [...t].map((c) => 3 + (c.charCodeAt(0) % 250)) };
 
-async function measure(workers: number, data: Example[]): Promise<number> {
+/** Images per second of wall time, and CPU milliseconds per image over all of the process's threads. */
+async function measure(workers: number, data: Example[]): Promise<[number, number]> {
   const loader = new BatchLoader({
     sources: [{ name: 'coco-mini', task: 'caption', weight: 1, examples: data, augment: NO_AUGMENT }],
     batchSize, imageSize: S, tokenizer: chars, seed: 0, workers,
@@ -42,15 +44,19 @@ async function measure(workers: number, data: Example[]): Promise<number> {
   assert.ok(v.some((x: number) => x > 1) && v.some((x: number) => x < -1), 'normalised pixels span both signs');
   await loader.next(); // warm-up
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < batches; i++) await loader.next();
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await loader.close();
-  return (batches * batchSize) / seconds;
+  const images = batches * batchSize;
+  return [images / seconds, (cpu.user + cpu.system) / 1000 / images];
 }
 
 const data = examples();
 console.log(`image pipeline: ${data.length} coco-mini JPEGs (~640×480), S=${S}, batch ${batchSize}, ${batches} timed batches, CLIP+SAM normalised, ${cpus().length} CPUs`);
+console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes share these CPUs)`);
 for (const workers of [0, 1, 2]) {
-  const rate = await measure(workers, data);
-  console.log(`workers ${workers}${workers === 0 ? ' (main thread)' : ''}: ${rate.toFixed(1)} images/s`);
+  const [rate, cpuMs] = await measure(workers, data);
+  console.log(`workers ${workers}${workers === 0 ? ' (main thread)' : ''}: ${rate.toFixed(1)} images/s, ${cpuMs.toFixed(1)} CPU ms/image`);
 }

@@ -37,6 +37,9 @@ export interface ImageJobResult {
   masks?: Uint8Array;
 }
 
+/** Files being decoded ahead of the one being resampled (each holds a decoded image, ~1 MB at 640×480). */
+const DECODE_AHEAD = 2;
+
 export async function runImageJob(job: ImageJob): Promise<ImageJobResult> {
   const S = job.canvas;
   const B = job.items.length;
@@ -46,16 +49,19 @@ export async function runImageJob(job: ImageJob): Promise<ImageJobResult> {
   const padding = new Uint8Array(B * S * S);
   const masks = job.items.some((it) => it.segmentation) ? new Uint8Array(B * S * S) : undefined;
   const scratch = new Float32Array(plane);
-  const decode = (it: ImageJobItem): Promise<DecodedImage> => decodeImage(it.file, job.decode);
-  // Decode the next file (on libuv's threads) while this one is resampled here.
-  let next = decode(job.items[0]!);
+  // Decodes run on libuv's threads: keep DECODE_AHEAD of them going while this thread resamples.
+  const decodes: Promise<DecodedImage>[] = [];
+  const startDecode = (b: number): void => {
+    if (b >= B) return;
+    const p = decodeImage(job.items[b]!.file, job.decode);
+    p.catch(() => {}); // awaited in turn below; this only keeps an early failure from going unhandled
+    decodes.push(p);
+  };
+  for (let b = 0; b < DECODE_AHEAD; b++) startDecode(b);
   for (let b = 0; b < B; b++) {
     const item = job.items[b]!;
-    const decoded = await next;
-    if (b + 1 < B) {
-      next = decode(job.items[b + 1]!);
-      next.catch(() => {}); // awaited on the next turn; this only keeps an early failure from going unhandled
-    }
+    const decoded = await decodes[b]!;
+    startDecode(b + DECODE_AHEAD);
     const g = item.geometry;
     checkDecodedSize(item.file, decoded, g.width, g.height);
     renderImage(decoded, g, job.normalizations, job.normalizations.map((n) => pixels[n]!.subarray(b * plane, (b + 1) * plane)), scratch);

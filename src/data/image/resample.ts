@@ -56,8 +56,17 @@ export function resampleRgb(rgb: Uint8Array, g: Geometry, out: Float32Array): vo
   const ty = taps(g.height, g.resizedHeight);
   const vw = g.validWidth;
   const vh = g.validHeight;
-  // Column c of the canvas is resized column cropX + c, or its mirror inside the window when flipped.
-  const colOf = (c: number): number => g.cropX + (g.flip ? vw - 1 - c : c);
+  // Column c of the canvas is resized column cropX + c, or its mirror inside the window when flipped: its taps.
+  const colFirst = new Int32Array(vw);
+  const colCount = new Int32Array(vw);
+  const colWeights = new Int32Array(vw);
+  for (let c = 0; c < vw; c++) {
+    const o = g.cropX + (g.flip ? vw - 1 - c : c);
+    colFirst[c] = tx.first[o]! * 3;
+    colCount[c] = tx.count[o]!;
+    colWeights[c] = o * tx.width;
+  }
+  const wx = tx.weights;
   // Rows of the input that the window's output rows read.
   const rowLo = ty.first[g.cropY]!;
   const rowHi = ty.first[g.cropY + vh - 1]! + ty.count[g.cropY + vh - 1]!;
@@ -65,50 +74,43 @@ export function resampleRgb(rgb: Uint8Array, g: Geometry, out: Float32Array): vo
   const tmp = new Float32Array((rowHi - rowLo) * vw * 3);
   for (let y = rowLo; y < rowHi; y++) {
     const src = y * g.width * 3;
-    const dst = (y - rowLo) * vw * 3;
+    let q = (y - rowLo) * vw * 3;
     for (let c = 0; c < vw; c++) {
-      const o = colOf(c);
-      const x0 = tx.first[o]!;
-      const n = tx.count[o]!;
-      const w = o * tx.width;
+      const n = colCount[c]!;
+      const w = colWeights[c]!;
+      let p = src + colFirst[c]!;
       let r = 0;
       let gr = 0;
       let b = 0;
-      for (let k = 0; k < n; k++) {
-        const wk = tx.weights[w + k]!;
-        const p = src + (x0 + k) * 3;
+      for (let k = 0; k < n; k++, p += 3) {
+        const wk = wx[w + k]!;
         r += wk * rgb[p]!;
         gr += wk * rgb[p + 1]!;
         b += wk * rgb[p + 2]!;
       }
-      const q = dst + c * 3;
-      tmp[q] = r;
-      tmp[q + 1] = gr;
-      tmp[q + 2] = b;
+      tmp[q++] = r;
+      tmp[q++] = gr;
+      tmp[q++] = b;
     }
   }
-  // Vertical pass into the planar canvas: (3, S, S).
+  // Vertical pass, a weighted sum of whole tmp rows (contiguous reads), then into the planar canvas: (3, S, S).
   const plane = S * S;
+  const wy = ty.weights;
+  const acc = new Float64Array(vw * 3);
   for (let r = 0; r < vh; r++) {
     const o = g.cropY + r;
-    const y0 = ty.first[o]! - rowLo;
     const n = ty.count[o]!;
     const w = o * ty.width;
+    acc.fill(0);
+    for (let k = 0, base = (ty.first[o]! - rowLo) * vw * 3; k < n; k++, base += vw * 3) {
+      const wk = wy[w + k]!;
+      for (let i = 0; i < vw * 3; i++) acc[i] += wk * tmp[base + i]!;
+    }
     const dst = r * S;
     for (let c = 0; c < vw; c++) {
-      let red = 0;
-      let green = 0;
-      let blue = 0;
-      for (let k = 0; k < n; k++) {
-        const wk = ty.weights[w + k]!;
-        const q = ((y0 + k) * vw + c) * 3;
-        red += wk * tmp[q]!;
-        green += wk * tmp[q + 1]!;
-        blue += wk * tmp[q + 2]!;
-      }
-      out[dst + c] = red;
-      out[plane + dst + c] = green;
-      out[2 * plane + dst + c] = blue;
+      out[dst + c] = acc[c * 3]!;
+      out[plane + dst + c] = acc[c * 3 + 1]!;
+      out[2 * plane + dst + c] = acc[c * 3 + 2]!;
     }
   }
 }
