@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { BatchError, BatchLoader, textTokenizer, type Batch, type LoaderOptions, type Source } from '../src/data/batch/index.ts';
 import { ImageError, NO_AUGMENT, mapBox, prepareImage } from '../src/data/image/index.ts';
 import type { Example } from '../src/data/types.ts';
@@ -204,10 +205,23 @@ describe('batch loader', () => {
       await assert.rejects(loader.next(), (e: Error) => e instanceof BatchError && e.message.includes(ex.imagePath) && /segmentation size 3×3 differs/.test(e.message));
     });
 
+    test('EXIF orientation: the loader reads the stored grid the annotations refer to, unless told otherwise', async () => {
+      const file = join(dir, 'rotated.jpg');
+      await sharp(Buffer.alloc(16 * 8 * 3, 128), { raw: { width: 16, height: 8, channels: 3 } }).jpeg().withMetadata({ orientation: 6 }).toFile(file);
+      const ex: Example = { ...captions[0]!, imagePath: file, width: 16, height: 8 };
+      const make = (decode?: LoaderOptions['decode']) =>
+        new BatchLoader(options({ workers: 1, decode, sources: [{ name: 'c', task: 'caption', weight: 1, examples: [ex], augment: NO_AUGMENT }], batchSize: 1 }));
+      const stored = make();
+      assert.deepEqual([...(await stored.next()).value!.validSize.values()], [64, 32]);
+      await stored.close();
+      await assert.rejects(make({ exifOrientation: true }).next(),
+        (e: Error) => e instanceof ImageError && /decodes to 8×16 but its annotations say 16×8; the sides are swapped, as an EXIF orientation tag does/.test(e.message));
+    });
+
     test('an image whose size differs from its annotations', async () => {
       const ex = { ...captions[0]!, width: captions[0]!.height, height: captions[0]!.width };
       const loader = new BatchLoader(options({ workers: 1, sources: [{ name: 'c', task: 'caption', weight: 1, examples: [ex] }], batchSize: 1 }));
-      await assert.rejects(loader.next(), (e: Error) => e instanceof ImageError && /decodes to \d+×\d+ but its annotations say .*EXIF orientation/.test(e.message));
+      await assert.rejects(loader.next(), (e: Error) => e instanceof ImageError && /decodes to \d+×\d+ but its annotations say .*EXIF orientation tag/.test(e.message));
     });
   });
 

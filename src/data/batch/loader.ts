@@ -29,6 +29,7 @@ export interface LoaderOptions {
   prefetch?: number;
   /** normalised copies of each image (default both: CLIP for the EVA02/ViT branch, SAM for the SAM branch) */
   normalizations?: readonly Normalization[];
+  /** decoding (pixel limit, alpha background); exifOrientation defaults to false here: annotations refer to the stored pixel grid */
   decode?: DecodeOptions;
   /** object masks (B, S, S) for examples with a segmentation (default true) */
   masks?: boolean;
@@ -49,7 +50,10 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
   private current: SamplerState;
   private closed = false;
 
+  private readonly decode: DecodeOptions;
+
   constructor(private readonly opts: LoaderOptions) {
+    this.decode = { exifOrientation: false, ...opts.decode };
     const workers = opts.workers ?? 2;
     if (!Number.isInteger(workers) || workers < 0) throw new BatchError(`workers ${workers} must be an integer ≥ 0`);
     this.prefetch = opts.prefetch ?? Math.max(2, 2 * workers);
@@ -62,7 +66,7 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
     }
     this.sampler = new BatchSampler(opts.sources, {
       batchSize: opts.batchSize, imageSize: opts.imageSize, seed: opts.seed, mode: opts.mode,
-      sizeOf: (ex) => readImageSize(ex.imagePath, opts.decode),
+      sizeOf: (ex) => readImageSize(ex.imagePath, this.decode),
     });
     this.current = opts.resume ?? this.sampler.state();
     this.sampling = opts.resume ? this.sampler.restore(opts.resume) : Promise.resolve();
@@ -123,7 +127,7 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
         maxPromptTokens: this.opts.maxPromptTokens ?? 32,
         masks: this.opts.masks ?? true,
       });
-      const job: ImageJob = { canvas: this.opts.imageSize, normalizations: this.opts.normalizations ?? ['clip', 'sam'], decode: this.opts.decode ?? {}, items };
+      const job: ImageJob = { canvas: this.opts.imageSize, normalizations: this.opts.normalizations ?? ['clip', 'sam'], decode: this.decode, items };
       const images = await (this.pool ? this.pool.run(job) : runImageJob(job));
       return { batch: withImages(batch, images, this.opts.imageSize), state: plan.state };
     });

@@ -13,7 +13,11 @@ export const MAX_PIXELS_ENV = 'PIXELLLM_MAX_IMAGE_PIXELS';
 export interface DecodeOptions {
   /** refuse images with more pixels than this (width × height from the header); default $PIXELLLM_MAX_IMAGE_PIXELS or DEFAULT_MAX_PIXELS */
   maxPixels?: number;
-  /** rotate/mirror as the EXIF orientation tag says (default true). The TF reference pipeline ignores the tag. */
+  /**
+   * rotate/mirror as the EXIF orientation tag says (default true: a photo comes out upright). Dataset annotations
+   * (COCO, LN, RefCOCO, VG) were made on the stored pixel grid, which the TF reference decodes, so the batch loader
+   * turns this off.
+   */
   exifOrientation?: boolean;
   /** RGB 0–255 that transparent pixels are composited over (default white, as a viewer shows a transparent PNG on a page) */
   background?: readonly [number, number, number];

@@ -5,7 +5,7 @@
 import type { Box, Point, UtteranceTarget } from '../types.ts';
 
 export interface Geometry {
-  /** original (decoded, EXIF-oriented) size */
+  /** original (decoded) size */
   width: number;
   height: number;
   /** size after scaling, before the crop */

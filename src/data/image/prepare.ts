@@ -61,12 +61,12 @@ export function renderImage(decoded: DecodedImage, g: Geometry, norms: readonly 
 
 /**
  * Refuses an image whose decoded size differs from the size its annotations were made on (boxes would land in the
- * wrong place). A swapped width/height is usually an EXIF orientation tag the annotation tool did not apply.
+ * wrong place). Swapped sides are what an EXIF orientation tag does.
  */
 export function checkDecodedSize(file: string, decoded: DecodedImage, width: number, height: number): void {
   if (decoded.width === width && decoded.height === height) return;
   const hint = decoded.width === height && decoded.height === width
-    ? '; the sides are swapped, so the file probably has an EXIF orientation tag that the annotations ignore: set exifOrientation: false'
+    ? '; the sides are swapped, as an EXIF orientation tag does: set the decode option exifOrientation to how the annotations were made (false: the stored pixel grid, as COCO, LN, RefCOCO and VG were annotated)'
     : '; the annotations belong to another version of this image';
   throw new ImageError(file, `image ${file} decodes to ${decoded.width}×${decoded.height} but its annotations say ${width}×${height}${hint}`);
 }
