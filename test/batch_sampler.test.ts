@@ -2,7 +2,7 @@
 // (across epochs and through shuffle buffers), and the errors a user can cause.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BatchSampler, BatchError, type BatchPlan, type Source } from '../src/data/batch/index.ts';
+import { BatchSampler, BatchError, reopening, type BatchPlan, type Source } from '../src/data/batch/index.ts';
 import { NO_AUGMENT } from '../src/data/image/index.ts';
 import type { Example } from '../src/data/types.ts';
 import { cocoCaptions, cocoRefs } from './batch_fixtures.ts';
@@ -136,7 +136,11 @@ describe('sampler errors', () => {
     function* once() { yield* captions.slice(0, 3); }
     const s = new BatchSampler([{ name: 'gen', task: 'caption', weight: 1, examples: once() }], { batchSize: 2, imageSize: 64, seed: 1 });
     await s.next();
-    await rejects(s.next(), /source 'gen' gave no examples in epoch 1 \(it can be read only once/);
+    await rejects(s.next(), /source 'gen' gave no examples in epoch 1 \(it can be read only once, as a generator object: pass reopening\(\(\) => <the reader call>\)/);
+    // reopening() calls the generator function again for every pass
+    const again = new BatchSampler([{ name: 'gen', task: 'caption', weight: 1, examples: reopening(once) }], { batchSize: 2, imageSize: 64, seed: 1 });
+    const ids = (await draw(again, 6)).flatMap((p) => p.items.map((it) => it.example.id));
+    assert.deepEqual([...ids].sort(), [...captions.slice(0, 3), ...captions.slice(0, 3), ...captions.slice(0, 3), ...captions.slice(0, 3)].map((c) => c.id).sort());
   });
 
   test('an example without a size, and nothing to read it with', async () => {

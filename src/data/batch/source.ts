@@ -19,8 +19,9 @@ export interface Source {
   /** relative probability that a batch comes from this source */
   weight: number;
   /**
-   * The examples. Read once per epoch: each epoch asks for a new iterator, so pass an array or an object whose
-   * [Symbol.iterator] / [Symbol.asyncIterator] starts a new pass (a generator object can be read only once).
+   * The examples. Read once per epoch: each epoch asks for a new iterator, so pass an array or something whose
+   * [Symbol.iterator] / [Symbol.asyncIterator] starts a new pass, such as reopening(() => readLocalizedNarratives(f))
+   * (a generator object, what a reader returns, can be read only once).
    */
   examples: Iterable<Example> | AsyncIterable<Example>;
   /** train-time augmentation (default: the reference's for the task, REFERENCE_AUGMENT) */
@@ -29,6 +30,15 @@ export interface Source {
   shuffleBuffer?: number;
   /** text prompts, one drawn per example; `{text}` is replaced by the example's text (default DEFAULT_PROMPTS[task]) */
   prompts?: readonly string[];
+}
+
+/** Examples that can be read again and again: every pass calls `open` (e.g. () => readLocalizedNarratives(path)). */
+export function reopening(open: () => Iterable<Example> | AsyncIterable<Example>): AsyncIterable<Example> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      yield* open();
+    },
+  };
 }
 
 /** Where a source's stream stands: in which pass, after how many draws in that pass. */
@@ -99,7 +109,7 @@ export class SourceStream {
       if (ex) return ex;
       if (this.taken === 0) {
         throw new BatchError(`source '${this.source.name}' gave no examples in epoch ${this.epoch}` + (this.epoch > 0
-          ? ' (it can be read only once: pass an array or an object whose [Symbol.iterator] starts a new pass, not a generator object)'
+          ? ' (it can be read only once, as a generator object: pass reopening(() => <the reader call>) or an array)'
           : ''));
       }
       this.epoch++;
