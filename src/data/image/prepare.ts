@@ -54,7 +54,8 @@ export async function prepareImage(file: string, opts: PrepareOptions): Promise<
 }
 
 /** Resamples `decoded` by `g` and writes one normalised (3, S, S) canvas per entry of `norms` into `outs`. */
-export function renderImage(decoded: DecodedImage, g: Geometry, norms: readonly Normalization[], outs: readonly Float32Array[], scratch = new Float32Array(3 * g.canvas * g.canvas)): void {
+export function renderImage(decoded: DecodedImage, g: Geometry, norms: readonly Normalization[], outs: readonly Float32Array[],
+  scratch = new Float32Array(3 * g.canvas * g.canvas)): void {
   resampleRgb(decoded.rgb, g, scratch);
   norms.forEach((n, i) => normalizeCanvas(scratch, g.canvas, g.validWidth, g.validHeight, NORMALIZATIONS[n], outs[i]!));
 }
@@ -66,7 +67,8 @@ export function renderImage(decoded: DecodedImage, g: Geometry, norms: readonly 
 export function checkDecodedSize(file: string, decoded: DecodedImage, width: number, height: number): void {
   if (decoded.width === width && decoded.height === height) return;
   const hint = decoded.width === height && decoded.height === width
-    ? '; the sides are swapped, as an EXIF orientation tag does: set the decode option exifOrientation to how the annotations were made (false: the stored pixel grid, as COCO, LN, RefCOCO and VG were annotated)'
+    ? '; the sides are swapped, as an EXIF orientation tag does: set the decode option exifOrientation to how the ' +
+      'annotations were made (false: the stored pixel grid, as COCO, LN, RefCOCO and VG were annotated)'
     : '; the annotations belong to another version of this image';
   throw new ImageError(file, `image ${file} decodes to ${decoded.width}×${decoded.height} but its annotations say ${width}×${height}${hint}`);
 }
