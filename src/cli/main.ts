@@ -9,6 +9,10 @@ export interface Command {
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./commands/inspect.ts')).command,
+  eval: async () => (await import('./commands/eval.ts')).command,
+  data: async () => (await import('./commands/data.ts')).command,
+  tokenize: async () => (await import('./commands/tokenize.ts')).command,
+  synth: async () => (await import('./commands/synth.ts')).command,
 };
 
 function usage(): string {
