@@ -11,7 +11,8 @@ import sharp from 'sharp';
 import { BatchError, BatchLoader, textTokenizer, type Batch, type LoaderOptions, type Source } from '../src/data/batch/index.ts';
 import { ImageError, NO_AUGMENT, mapBox, prepareImage } from '../src/data/image/index.ts';
 import type { Example } from '../src/data/types.ts';
-import { cocoCaptions, cocoNarratives, cocoRefs, wordTokenizer } from './batch_fixtures.ts';
+import { COCO, cocoCaptions, cocoNarratives, cocoRefs, wordTokenizer } from './batch_fixtures.ts';
+import { loadTokenizer } from '../src/data/tokenizers/index.ts';
 
 const S = 64;
 const captions = cocoCaptions();
@@ -171,6 +172,24 @@ describe('batch loader', () => {
     const read = new BatchLoader(options({ workers: 1, sources: [{ name: 'c', task: 'caption', weight: 1, examples: unsized }] }));
     assert.deepEqual((await take(read, 2)).map(plain), (await take(known, 2)).map(plain));
     await Promise.all([known.close(), read.close()]);
+  });
+
+  test('with the real BERT tokenizer: [CLS] text [SEP] then [PAD], as the reference tokenizes', async () => {
+    const bert = textTokenizer(loadTokenizer(join(COCO, '../tokenizers/bert-base-uncased/vocab.txt')));
+    assert.deepEqual([bert.bos, bert.eos, bert.pad], [101, 102, 0]);
+    const examples = [{ ...refs[0]!, text: 'the person on the left' }, { ...refs[1]!, text: 'a much longer referring expression here' }];
+    const loader = new BatchLoader(options({ workers: 0, tokenizer: bert, batchSize: 2, mode: 'eval', sources: [{ name: 'r', task: 'refer', weight: 1, examples }] }));
+    const [b] = await take(loader, 1);
+    await loader.close();
+    const T = b!.tokens.shape[1]!;
+    // "the person on the left" → the 1996, person 2711, on 2006, the, left 2187 in bert-base-uncased; padded to T with 0
+    const row = [...b!.tokens.values().slice(0, T)];
+    assert.deepEqual(row.slice(0, 7), [101, 1996, 2711, 2006, 1996, 2187, 102]);
+    assert.ok(T > 7 && row.slice(7).every((id) => id === 0), `row ${row}`);
+    // the prompt: "where is " + the text, then EOS, no BOS (the reference's context tokens): where 2073, is 2003
+    const P = b!.promptTokens.shape[1]!;
+    assert.deepEqual([...b!.promptTokens.values().slice(0, 8)], [2073, 2003, 1996, 2711, 2006, 1996, 2187, 102]);
+    assert.ok(P > 8);
   });
 
   test('textTokenizer adapts bosId/eosId/padId tokenizers and names a missing id', () => {
