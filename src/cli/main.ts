@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: async () => (await import('./commands/eval.ts')).command,
   data: async () => (await import('./commands/data.ts')).command,
   tokenize: async () => (await import('./commands/tokenize.ts')).command,
+  synth: async () => (await import('./commands/synth.ts')).command,
 };
 
 function usage(): string {

@@ -58,13 +58,22 @@ export async function detectFormat(path: string): Promise<Format | undefined> {
   return undefined;
 }
 
+/** How to read a dataset found on disk: where its images are, and what RefCOCO refs become. */
+export interface DatasetReadOptions {
+  imageDir?: string;
+  /** RefCOCO: `refer` examples (default) or `regioncap` ones */
+  refTask?: 'refer' | 'regioncap';
+  /** RefCOCO: one example per object rather than per sentence (region-caption evaluation) */
+  perRef?: boolean;
+}
+
 /** A dataset found on disk: its main file, the files read with it, and how to read its examples. */
 export interface Dataset {
   format: Format;
   path: string;
   /** files read together with `path` (instances.json, image_data.json, splits) */
   with: string[];
-  read(bad: BadRecords): AsyncIterable<Example>;
+  read(bad: BadRecords, options?: DatasetReadOptions): AsyncIterable<Example>;
 }
 
 /**
@@ -103,12 +112,14 @@ export async function findDatasets(path: string, depth = 3): Promise<{ datasets:
   return { datasets: chosen, skipped: [] };
 }
 
-const SINGLE_FILE_READERS: Partial<Record<Format, (f: string, bad: BadRecords) => AsyncIterable<Example>>> = {
-  'localized-narratives': (f, bad) => readLocalizedNarratives(f, { bad }),
-  'video-narratives': (f, bad) => readVideoNarratives(f, { bad }),
-  'refer-embedded': (f, bad) => readEmbeddedRefs(f, { bad }),
-  'coco-captions': (f, bad) => readCocoCaptions(f, { bad }),
-  'coco-instances': (f, bad) => readCocoInstances(f, { bad }),
+const refOptions = (o: DatasetReadOptions) => ({ imageDir: o.imageDir, task: o.refTask, perRef: o.perRef });
+
+const SINGLE_FILE_READERS: Partial<Record<Format, (f: string, bad: BadRecords, o: DatasetReadOptions) => AsyncIterable<Example>>> = {
+  'localized-narratives': (f, bad, o) => readLocalizedNarratives(f, { bad, imageDir: o.imageDir }),
+  'video-narratives': (f, bad, o) => readVideoNarratives(f, { bad, imageDir: o.imageDir }),
+  'refer-embedded': (f, bad, o) => readEmbeddedRefs(f, { bad, ...refOptions(o) }),
+  'coco-captions': (f, bad, o) => readCocoCaptions(f, { bad, imageDir: o.imageDir }),
+  'coco-instances': (f, bad, o) => readCocoInstances(f, { bad, imageDir: o.imageDir }),
 };
 
 /** Datasets from detected files: refs pickles take the instances.json beside them, VG regions their image_data and splits. */
@@ -118,13 +129,14 @@ function groupDatasets(formats: ReadonlyMap<string, Format | undefined>): Datase
   const datasets: Dataset[] = [];
   for (const [f, format] of formats) {
     if (format === 'refer-pickle') {
-      datasets.push({ format, path: f, with: [join(dirname(f), 'instances.json')], read: (bad) => readReferPickle(f, { bad }) });
+      datasets.push({ format, path: f, with: [join(dirname(f), 'instances.json')], read: (bad, o = {}) => readReferPickle(f, { bad, ...refOptions(o) }) });
     } else if (format === 'vg-regions') {
       const imageData = beside(f, 'vg-image-data');
       const splits = beside(f, 'densecap-splits');
-      const read = async function* (bad: BadRecords): AsyncGenerator<Example> {
+      const read = async function* (bad: BadRecords, o: DatasetReadOptions = {}): AsyncGenerator<Example> {
         yield* readVgRegions(f, {
           bad,
+          imageDir: o.imageDir,
           imageData: imageData ? await readVgImageData(imageData, bad) : undefined,
           splits: splits ? await readDensecapSplits(splits) : undefined,
         });
@@ -136,7 +148,7 @@ function groupDatasets(formats: ReadonlyMap<string, Format | undefined>): Datase
   for (const [f, format] of formats) {
     if (!format || companions.has(f)) continue;
     const read = SINGLE_FILE_READERS[format];
-    if (read) datasets.push({ format, path: f, with: [], read: (bad) => read(f, bad) });
+    if (read) datasets.push({ format, path: f, with: [], read: (bad, o = {}) => read(f, bad, o) });
   }
   return datasets.sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -1,8 +1,11 @@
 // Ground truth for evaluation, built from the Example records every dataset reader yields (src/data/types.ts), so one
 // code path scores predictions against COCO captions, RefCOCO, Visual Genome and Localized Narratives alike.
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Box, Example, Segmentation, UtteranceTarget } from '../data/types.ts';
+import { detectFormat, findDatasets, type DatasetReadOptions } from '../data/formats.ts';
+import { BadRecords } from '../data/records.ts';
+import { fillImageSizes } from '../data/image_sizes.ts';
 import { UserError } from '../errors.ts';
 import type { DenseRegion } from './densecap_map.ts';
 import type { EvalTask } from './predictions.ts';
@@ -49,7 +52,7 @@ export async function groundTruthFromExamples(task: EvalTask, examples: AsyncIte
       items.set(key, item);
       continue;
     }
-    if (seen !== undefined) throw new UserError(`${source}: example id ${JSON.stringify(key)} occurs twice; ids must be unique within a split`);
+    if (seen !== undefined) throw new UserError(`${source}: example id ${JSON.stringify(key)} occurs twice; ids must be unique within a split (a file holding several datasets or splits needs --split, e.g. refcoco/unc/val)`);
     if ((task === 'refer' || task === 'regioncap') && e.box === undefined) throw new UserError(`${source}: ${task} example ${key} has no box`);
     if (task === 'refseg' && e.segmentation === undefined) throw new UserError(`${source}: refseg example ${key} has no segmentation`);
     if (task === 'trace' && e.utterances === undefined) throw new UserError(`${source}: trace example ${key} has no utterances`);
@@ -88,7 +91,36 @@ async function* readExamplesJsonl(path: string): AsyncGenerator<Example> {
   }
 }
 
-/** Reads the ground truth of `task` from `path`. */
-export async function readGroundTruth(task: EvalTask, path: string): Promise<GroundTruth> {
-  return groundTruthFromExamples(task, readExamplesJsonl(path), path);
+export interface GroundTruthOptions {
+  /** keep only examples of this split: a segment of the example's source (`val`, `testA`) or a whole source (`refcoco/unc/val`) */
+  split?: string;
+  /** folder of the images, for datasets whose files do not give image sizes (trace and refseg scoring need them) */
+  imageDir?: string;
+}
+
+/**
+ * Reads the ground truth of `task` from `path`: a dataset file in its published format (read with its companion
+ * files: a refs pickle with instances.json, VG regions with image_data), a folder of them, or Example records as JSON lines.
+ */
+export async function readGroundTruth(task: EvalTask, path: string, options: GroundTruthOptions = {}): Promise<GroundTruth> {
+  const examplesJsonl = path.endsWith('.jsonl') && existsSync(path) && statSync(path).isFile() && (await detectFormat(path)) === undefined;
+  let examples: AsyncIterable<Example>;
+  if (examplesJsonl) examples = readExamplesJsonl(path);
+  else {
+    const { datasets } = await findDatasets(path);
+    const bad = new BadRecords();
+    const read: DatasetReadOptions = { imageDir: options.imageDir, refTask: task === 'regioncap' ? 'regioncap' : 'refer', perRef: task === 'regioncap' };
+    examples = (async function* () {
+      for (const d of datasets) yield* d.read(bad, read);
+    })();
+  }
+  if (options.split !== undefined) examples = onlySplit(examples, options.split);
+  // point_l1 and mask IoU need the image size, which LN files and embedded refs do not carry
+  if (task === 'trace' || task === 'refseg') examples = fillImageSizes(examples);
+  return groundTruthFromExamples(task, examples, path);
+}
+
+// `val` matches any source with that segment; `refcoco/unc/val` only that source (a file may hold several datasets)
+async function* onlySplit(examples: AsyncIterable<Example>, split: string): AsyncGenerator<Example> {
+  for await (const e of examples) if (split.includes('/') ? e.source === split : e.source.split('/').includes(split)) yield e;
 }

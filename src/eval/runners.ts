@@ -11,10 +11,10 @@ import { tokenizeCaption } from './ptb_tokenizer.ts';
 import { assignImage, densecapMap, type DenseRecord } from './densecap_map.ts';
 import { boxIntersectionUnion, OverlapStats, tokenPointL1 } from './localization.ts';
 import { Problems, readPredictions, type EvalTask, type Prediction } from './predictions.ts';
-import { readGroundTruth, type GroundTruth, type GroundTruthItem } from './ground_truth.ts';
+import { readGroundTruth, type GroundTruth, type GroundTruthItem, type GroundTruthOptions } from './ground_truth.ts';
 import type { EvalReport } from './report.ts';
 
-export interface EvalOptions {
+export interface EvalOptions extends GroundTruthOptions {
   /** METEOR with WordNet synonyms (default) or exact + stem only */
   synonyms?: boolean;
 }
@@ -24,7 +24,7 @@ type Pairs = { item: GroundTruthItem; prediction: Prediction[] | undefined }[];
 
 /** Scores the predictions file of `task` against the ground-truth file. */
 export async function evaluate(task: EvalTask, predictionsPath: string, groundTruthPath: string, opts: EvalOptions = {}): Promise<EvalReport> {
-  const gt = await readGroundTruth(task, groundTruthPath);
+  const gt = await readGroundTruth(task, groundTruthPath, { split: opts.split, imageDir: opts.imageDir });
   const problems = new Problems();
   const predictions = await readPredictions(predictionsPath, task, problems);
   return scorePredictions(gt, predictions, problems, { predictionsPath, groundTruthPath }, opts);

@@ -7,7 +7,7 @@ import { evaluate } from '../../eval/runners.ts';
 import { formatTable, writeReport } from '../../eval/report.ts';
 import type { Command } from '../main.ts';
 
-const HELP = `usage: pixelllm eval --task ${EVAL_TASKS.join('|')} --pred PRED.jsonl --gt GROUND_TRUTH [--out PREFIX] [--no-synonyms]
+const HELP = `usage: pixelllm eval --task ${EVAL_TASKS.join('|')} --pred PRED.jsonl --gt GROUND_TRUTH [--split S] [--images DIR] [--out PREFIX] [--no-synonyms]
 
 Scores predictions (one JSON object a line, schema per task in the README) against the ground truth:
   refer      P@0.5, mean IoU, cIoU of boxes            {"id", "box": [x0, y0, x1, y1]}
@@ -16,7 +16,11 @@ Scores predictions (one JSON object a line, schema per task in the README) again
   caption    BLEU-1..4, METEOR, ROUGE-L, CIDEr-D        {"image_id", "caption"}
   trace      point_l1                                   {"id", "points": [[[x, y], ...] | null, ...]}
   densecap   DenseCap mAP and detection mAP             {"image_id", "box", "score", "caption"} (one line a region)
---gt takes Example records as JSON lines (src/data/types.ts).
+--gt takes a dataset file as published (COCO captions/instances json, RefCOCO refs(*).p with instances.json
+beside it or refs with embedded anns, Visual Genome region_descriptions.json with image_data.json beside it,
+Localized Narratives jsonl), a folder of them, or Example records as JSON lines (src/data/types.ts).
+--split keeps the examples of one split (val, testA, testB, test, ...); --images is the image folder, needed
+for trace and refseg when the files do not give image sizes.
 Writes PREFIX.json and PREFIX.md (default: the predictions file name + ".eval").
 --no-synonyms runs METEOR without WordNet (exact and stem matches only).
 Exit code 0 when every prediction line was usable, 1 when some were malformed, duplicated or unknown (still scored).`;
@@ -26,7 +30,7 @@ export const command: Command = {
   async run(args) {
     const { values, positionals } = parseArgs({
       args, allowPositionals: true,
-      options: { task: { type: 'string' }, pred: { type: 'string' }, gt: { type: 'string' }, out: { type: 'string' }, 'no-synonyms': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { task: { type: 'string' }, pred: { type: 'string' }, gt: { type: 'string' }, split: { type: 'string' }, images: { type: 'string' }, out: { type: 'string' }, 'no-synonyms': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
     if (values.help) {
       console.log(HELP);
@@ -36,7 +40,7 @@ export const command: Command = {
     const task = values.task as EvalTask | undefined;
     if (task === undefined || !EVAL_TASKS.includes(task)) throw new UserError(`--task must be one of ${EVAL_TASKS.join(', ')}${task ? `, got ${JSON.stringify(task)}` : ''}`);
     if (values.pred === undefined || values.gt === undefined) throw new UserError(`--pred and --gt are required\n${HELP}`);
-    const report = await evaluate(task, values.pred, values.gt, { synonyms: !values['no-synonyms'] });
+    const report = await evaluate(task, values.pred, values.gt, { synonyms: !values['no-synonyms'], split: values.split, imageDir: values.images });
     console.log(formatTable(report));
     const files = writeReport(report, values.out ?? `${values.pred.replace(/\.jsonl?$/, '')}.eval`);
     console.log(`wrote ${files.join(', ')}`);

@@ -40,9 +40,10 @@ export function cocoSplit(path: string): string | undefined {
 
 function defaults(path: string, options: CocoOptions): { imageDir: string; source: string } {
   const split = cocoSplit(path);
-  const beside = split ? join(dirname(path), '..', split) : undefined;
+  // COCO keeps images in ../<split> beside annotations/; the synthetic set (and many copies) in ../images
+  const candidates = [split ? join(dirname(path), '..', split) : undefined, join(dirname(path), '..', 'images')];
   return {
-    imageDir: options.imageDir ?? (beside && existsSync(beside) ? beside : dirname(path)),
+    imageDir: options.imageDir ?? candidates.find((d) => d !== undefined && existsSync(d)) ?? dirname(path),
     source: options.source ?? (split ? `coco/${split}` : 'coco'),
   };
 }
