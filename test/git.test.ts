@@ -5,9 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tensor, argmax, concat, full, indexSelect, logSoftmax, noGrad, tensor } from '../src/tensor/index.ts';
+import { concat, full, indexSelect, logSoftmax, noGrad, tensor } from '../src/tensor/index.ts';
 import { readSafetensors } from '../src/nn/index.ts';
-import { GitForCausalLM, type GitConfig, type GitDecodeSession } from '../src/models/git.ts';
+import { GitForCausalLM, type GitConfig } from '../src/models/git.ts';
+import { greedy } from '../src/models/generate.ts';
 import { ConfigError } from '../src/models/config.ts';
 import { assertClose, fixturesDir, loadFixture, need } from './helpers.ts';
 
@@ -53,30 +54,11 @@ test('last hidden state, logits, loss and every parameter gradient match HF', ()
   }
 });
 
-/**
- * HF's greedy search (until generate.ts lands on main): argmax at every step; a row that emitted EOS continues with
- * pad; stop when every row has. Ties go to the lowest id, as torch's argmax.
- */
-function greedy(session: GitDecodeSession, prompt: Tensor, maxNew: number): number[][] {
-  const seqs = (prompt.tolist() as number[][]).map((r) => [...r]);
-  const done = new Array<boolean>(seqs.length).fill(false);
-  let logits = session.step(prompt);
-  for (let step = 0; step < maxNew; step++) {
-    const next = argmax(logits, -1).toArray(); // (B)
-    next.forEach((t, b) => {
-      seqs[b]!.push(done[b] ? config.pad_token_id! : t);
-      if (t === config.eos_token_id) done[b] = true;
-    });
-    if (step === maxNew - 1 || done.every(Boolean)) break;
-    logits = session.step(tensor(seqs.map((s) => [s.at(-1)!]), { dtype: 'int32' }));
-  }
-  return seqs;
-}
-
 test('greedy decoding from the first token matches HF generate (transformers 5.17 position ids)', () => {
   const want = need(io, 'greedy_ids');
   const session = model.startDecoding({ pixelValues: pixels }, { hfPositions: true });
-  assert.deepEqual(greedy(session, ids.slice(1, 0, 1), want.shape[1]! - 1), want.tolist());
+  const opts = { maxNewTokens: want.shape[1]! - 1, eosTokenId: config.eos_token_id, padTokenId: config.pad_token_id! };
+  assert.deepEqual(greedy(session, ids.slice(1, 0, 1), opts).sequences.tolist(), want.tolist());
 });
 
 test('a decode session gives the full forward logits step by step, and select() reorders its rows', () => {

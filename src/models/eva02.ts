@@ -6,7 +6,8 @@
 import { Tensor, concat, resize } from '../tensor/index.ts';
 import { Conv2d, LayerNorm, Linear, Module, normalInit } from '../nn/index.ts';
 import { ConfigError, checkConfig } from './config.ts';
-import { attend, mergeHeads, splitHeads } from './heads.ts';
+import { attend } from './attention.ts';
+import { mergeHeads, splitHeads } from './heads.ts';
 import { applyRotary, rotaryTables, type RotaryTables } from './rotary_embedding.ts';
 
 /** timm's Eva keyword arguments (the ones EVA02 sets; timm's defaults for the rest). */

@@ -6,6 +6,7 @@
 import { Generator, Tensor, concat, indexSelect, noGrad, tensor } from '../tensor/index.ts';
 import { LayerNorm, Linear, Module } from '../nn/index.ts';
 import { ConfigError, checkConfig } from './config.ts';
+import type { DecodeSession } from './generate.ts';
 import { CLIPVisionModel, CLIP_VIT_B16, type CLIPVisionConfig } from './clip_vision.ts';
 import {
   GitEmbeddings, GitEncoder, checkGitTextConfig, gitAttentionMask, type GitLayerCache, type GitTextConfig,
@@ -146,12 +147,12 @@ export class GitForCausalLM extends Module {
 }
 
 /**
- * Rows being decoded (generate.ts's DecodeSession): the first step runs the image tokens with the prompt, later steps
+ * Rows being decoded by generate.ts (greedy, beam search): the first step runs the image tokens with the prompt, later steps
  * only the new text against the cache. hfPositions reproduces transformers 5's GitModel under generate(): a one-token
  * step gets position i (from the text attention mask) plus the cache length (N image + i text tokens), N + 2i,
  * where the full forward puts text token i at i; only for matching HF's generated ids.
  */
-export class GitDecodeSession {
+export class GitDecodeSession implements DecodeSession {
   #visual: Tensor | null;
   #cache: GitCache | null = null;
 

@@ -6,7 +6,8 @@ import { Generator, Tensor, concat, full, ne } from '../tensor/index.ts';
 import { Dropout, Embedding, LayerNorm, Linear, Module } from '../nn/index.ts';
 import { ConfigError, checkConfig } from './config.ts';
 import { hiddenAct, type HiddenAct } from './hidden_act.ts';
-import { attend, mergeHeads, splitHeads } from './heads.ts';
+import { attend } from './attention.ts';
+import { mergeHeads, splitHeads } from './heads.ts';
 
 /** The keys of HF's GitConfig that shape the decoder. */
 export interface GitTextConfig {
@@ -99,7 +100,7 @@ export class GitSelfAttention extends Module {
     }
     const q = splitHeads(this.query.forward(x), nh);
     const dropout = { p: this.config.attention_probs_dropout_prob, rng: this.rng, training: this.training };
-    return { context: mergeHeads(attend(q, k, v, { mask, dropout })), cache: { key: k, value: v } };
+    return { context: mergeHeads(attend(q, k, v, { bias: mask, dropout })), cache: { key: k, value: v } };
   }
 }
 
@@ -193,7 +194,7 @@ const F32_MIN = -3.4028234663852886e38;
  * (image tokens come first, so N > 0 only when past is 0): image tokens see every image token and no text;
  * text tokens see every image token, the cached text and the new text up to themselves.
  * textMask (B, cached + new text tokens), 1 = real token, 0 = padding, hides padded text keys from every query.
- * → (Tq, Tk), or (B, 1, Tq, Tk) with a textMask.
+ * → (1, 1, Tq, Tk), or (B, 1, Tq, Tk) with a textMask.
  */
 export function gitAttentionMask(N: number, T: number, past: number, imageTokens: number, textMask: Tensor | null = null): Tensor {
   checkConfig(N === 0 || past === 0, () => `image tokens must come first: ${N} new image tokens after ${past} cached keys`);
@@ -202,7 +203,7 @@ export function gitAttentionMask(N: number, T: number, past: number, imageTokens
   const m = full([Tq, Tk], 0);
   for (let r = 0; r < N; r++) for (let j = N; j < Tk; j++) m.data[r * Tk + j] = -Infinity;
   for (let i = 0; i < T; i++) for (let j = past + N + i + 1; j < Tk; j++) m.data[(N + i) * Tk + j] = -Infinity;
-  if (textMask === null) return m;
+  if (textMask === null) return m.reshape(1, 1, Tq, Tk);
   const [B, Lt] = textMask.shape as [number, number];
   const image = past === 0 ? N : imageTokens;
   checkConfig(Lt === Tk - image, () => `attention mask covers ${Lt} text tokens, the sequence has ${Tk - image}`);
