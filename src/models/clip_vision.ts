@@ -2,10 +2,10 @@
 // https://github.com/huggingface/transformers/blob/main/src/transformers/models/git/modeling_git.py
 // https://github.com/huggingface/transformers/blob/main/src/transformers/models/clip/modeling_clip.py
 // Keys are HF's: `vision_model.embeddings.patch_embedding.weight`, `vision_model.encoder.layers.{i}.self_attn.q_proj.weight`, …
-import { Tensor, concat, resize } from '../tensor/index.ts';
+import { Tensor, concat, resize, type LinearActivation } from '../tensor/index.ts';
 import { Conv2d, Embedding, LayerNorm, Linear, Module, normalInit } from '../nn/index.ts';
 import { ConfigError, checkConfig } from './config.ts';
-import { hiddenAct, type HiddenAct } from './hidden_act.ts';
+import { fusableAct, hiddenAct, type HiddenAct } from './hidden_act.ts';
 import { multiHeadAttention } from './heads.ts';
 
 /** The keys of HF's CLIPVisionConfig / GitVisionConfig that shape the model. */
@@ -113,16 +113,19 @@ export class CLIPMLP extends Module {
   fc1: Linear;
   fc2: Linear;
   readonly #act: (x: Tensor) => Tensor;
+  readonly #fused: LinearActivation | null;
 
   constructor(config: CLIPVisionConfig) {
     super();
     this.fc1 = new Linear(config.hidden_size, config.intermediate_size);
     this.fc2 = new Linear(config.intermediate_size, config.hidden_size);
     this.#act = hiddenAct(config.hidden_act);
+    this.#fused = fusableAct(config.hidden_act);
   }
 
   forward(x: Tensor): Tensor {
-    return this.fc2.forward(this.#act(this.fc1.forward(x)));
+    const h = this.#fused ? this.fc1.forward(x, this.#fused) : this.#act(this.fc1.forward(x)); // (B, T, intermediate)
+    return this.fc2.forward(h);
   }
 }
 

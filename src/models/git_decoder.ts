@@ -2,10 +2,10 @@
 // [image tokens ; text tokens] with GIT's mask, as HF transformers writes it (GitEmbeddings … GitEncoder):
 // https://github.com/huggingface/transformers/blob/main/src/transformers/models/git/modeling_git.py
 // Keys are HF's below `git.`: `embeddings.word_embeddings.weight`, `encoder.layer.{i}.attention.self.query.weight`, …
-import { Generator, Tensor, concat, full, ne } from '../tensor/index.ts';
+import { Generator, Tensor, concat, full, ne, type LinearActivation } from '../tensor/index.ts';
 import { Dropout, Embedding, LayerNorm, Linear, Module } from '../nn/index.ts';
 import { ConfigError, checkConfig } from './config.ts';
-import { hiddenAct, type HiddenAct } from './hidden_act.ts';
+import { fusableAct, hiddenAct, type HiddenAct } from './hidden_act.ts';
 import { attend } from './attention.ts';
 import { mergeHeads, splitHeads } from './heads.ts';
 
@@ -136,15 +136,17 @@ export class GitAttention extends Module {
 export class GitIntermediate extends Module {
   dense: Linear;
   readonly #act: (x: Tensor) => Tensor;
+  readonly #fused: LinearActivation | null;
 
   constructor(config: GitTextConfig) {
     super();
     this.dense = new Linear(config.hidden_size, config.intermediate_size);
     this.#act = hiddenAct(config.hidden_act);
+    this.#fused = fusableAct(config.hidden_act);
   }
 
   forward(x: Tensor): Tensor {
-    return this.#act(this.dense.forward(x));
+    return this.#fused ? this.dense.forward(x, this.#fused) : this.#act(this.dense.forward(x));
   }
 }
 

@@ -1,10 +1,10 @@
 // Batched matrix product with broadcast batch dims, as torch.matmul, and the fully connected layer as one product.
 // Transposed views go to the kernel as transpose flags, so backward's products (g·Bᵀ, Aᵀ·g) copy nothing.
 import { Tensor } from '../tensor.ts';
-import { allocate, promote, isFloat, type FloatStorage } from '../dtype.ts';
+import { allocate, allocateUninit, promote, isFloat, type FloatStorage } from '../dtype.ts';
 import { record } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
-import { broadcastShapes, broadcastStrides, numel, stridedOffsets } from '../shape.ts';
+import { broadcastShapes, broadcastStrides, numel, sameShape, stridedOffsets } from '../shape.ts';
 import { gemmBatched } from '../backend/index.ts';
 import { sumTo, sum } from './reduce.ts';
 import { contiguous, reshape, squeeze, transpose, unsqueeze } from './view.ts';
@@ -42,6 +42,25 @@ function readable(t: Tensor, dtype: Tensor['dtype']): Tensor {
   return layout(t) === null || t.dtype !== dtype ? contiguous(t.to(dtype)) : t;
 }
 
+/**
+ * scale·(a·b) for a (…, M, K) and b (…, K, N) with equal batch dims, written into `out` (no graph): batch product i
+ * at outOffsets[i] with rows `ld` apart, so a caller can lay the result out as it needs (heads interleaved, say).
+ */
+export function productInto(a: Tensor, b: Tensor, out: FloatStorage, outOffsets: Int32Array, ld: number, scale = 1): void {
+  const [M, K] = a.shape.slice(-2) as [number, number];
+  const N = b.shape.at(-1)!;
+  const batch = a.shape.slice(0, -2);
+  check(b.shape.at(-2) === K && sameShape(batch, b.shape.slice(0, -2)) && outOffsets.length === numel(batch),
+    () => `productInto: ${fmt(a.shape)}·${fmt(b.shape)} into ${outOffsets.length} blocks`);
+  const dtype = out instanceof Float64Array ? 'float64' : 'float32';
+  const A = readable(a, dtype);
+  const B = readable(b, dtype);
+  const offsets = (t: Tensor): Int32Array => stridedOffsets(batch, t.strides.slice(0, -2), t.offset);
+  if (M * N * K === 0) return;
+  gemmBatched(layout(A)!.trans, layout(B)!.trans, M, N, K, A.data as FloatStorage, offsets(A), layout(A)!.ld,
+    B.data as FloatStorage, offsets(B), layout(B)!.ld, out, scale, 0, { offsets: outOffsets, ld });
+}
+
 function product(a: Tensor, b: Tensor, M: number, K: number, N: number, scale: number): Tensor {
   const batch = broadcastShapes(`matmul of ${fmt(a.shape)} and ${fmt(b.shape)}: batch dims`, a.shape.slice(0, -2), b.shape.slice(0, -2));
   const dtype = promote(a.dtype, b.dtype);
@@ -52,7 +71,8 @@ function product(a: Tensor, b: Tensor, M: number, K: number, N: number, scale: n
   const offsets = (t: Tensor): Int32Array =>
     stridedOffsets(batch, broadcastStrides(t.shape.slice(0, -2), t.strides.slice(0, -2), batch), t.offset);
   const offsA = offsets(A);
-  const C = allocate(dtype, offsA.length * M * N) as FloatStorage;
+  // the product writes every element, unless K = 0 (then C must be zeros)
+  const C = (K > 0 ? allocateUninit : allocate)(dtype, offsA.length * M * N) as FloatStorage;
   if (M * N * K > 0) {
     gemmBatched(la.trans, lb.trans, M, N, K, A.data as FloatStorage, offsA, la.ld, B.data as FloatStorage, offsets(B), lb.ld, C, scale);
   }
@@ -67,7 +87,7 @@ function product(a: Tensor, b: Tensor, M: number, K: number, N: number, scale: n
  * torch.nn.functional.linear: x (…, K)·Wᵀ + b with W (N, K) as torch stores it → (…, N). One product that starts
  * from the bias rows (beta = 1), so the bias costs no pass of its own.
  */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+export function linearProduct(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   check(weight.ndim === 2 && x.ndim >= 1 && x.shape.at(-1) === weight.shape[1] && (bias === null || (bias.ndim === 1 && bias.shape[0] === weight.shape[0])),
     () => `linear: input ${fmt(x.shape)}, weight ${fmt(weight.shape)}${bias ? ` and bias ${fmt(bias.shape)}` : ''} do not fit (…, K), (N, K), (N)`);
   check(isFloat(x.dtype) && isFloat(weight.dtype) && (bias === null || isFloat(bias.dtype)),
@@ -79,7 +99,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const X = reshape(readable(x.detach(), dtype), [M, K]); // (M, K), a view when x is contiguous
   const Wt = readable(transpose(weight.detach()), dtype); // (K, N): W's own storage read column-major
   const lw = layout(Wt)!;
-  const C = allocate(dtype, M * N) as FloatStorage;
+  // the bias rows or the product (K > 0) write every element
+  const C = (bias !== null || K > 0 ? allocateUninit : allocate)(dtype, M * N) as FloatStorage;
   if (bias !== null) {
     C.set(reshape(readable(bias.detach(), dtype), [N]).values());
     for (let done = N; done < M * N; done *= 2) C.copyWithin(done, 0, Math.min(done, M * N - done)); // rows 2^k at a time
