@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   Tensor, Generator, tensor, full,
-  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, tanh, erf, sigmoid, abs, clamp, cast, where, maximum, minimum,
+  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, tanh, erf, sigmoid, sin, cos, abs, clamp, cast, where, maximum, minimum,
   sum, mean, max, min, variance, sumTo,
   matmul, reshape, flatten, permute, transpose, slice, expand, squeeze, unsqueeze, contiguous, clone,
   concat, stack, split, pad, gather, scatterAdd, indexSelect, embedding,
@@ -82,6 +82,11 @@ describe('gradcheck: element-wise', () => {
     gradcheck(rsqrt, [u([2, 3], 0.3, 3)]);
     gradcheck(tanh, [u([2, 3], -2, 2)]);
     gradcheck(sigmoid, [u([2, 3], -4, 4)]);
+  });
+
+  test('sin and cos over several periods (SAM random Fourier features reach hundreds of radians)', () => {
+    gradcheck(sin, [u([3, 4], -12, 12)]);
+    gradcheck(cos, [u([3, 4], -12, 12)]);
   });
 
   test('erf on both series and continued-fraction ranges', () => {

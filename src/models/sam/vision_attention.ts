@@ -1,0 +1,75 @@
+// SamVisionAttention: multi-head self-attention over a grid of tokens with MViTv2's decomposed relative positions
+// (a bias from the query's row to each key row plus one from its column to each key column).
+// https://github.com/huggingface/transformers/blob/main/src/transformers/models/sam/modeling_sam.py
+// Other input sizes: the reference SAM encoder of PixelLLM (scenic segment_anything image_encoder.py) resizes a
+// table whose length differs from 2·size − 1 with jax.image.resize 'linear'; HF interpolates with torch, which
+// is the identity at the checkpoint's size, where the two agree.
+import { Tensor, indexSelect, matmul, resize, softmax } from '../../tensor/index.ts';
+import { Linear, Module } from '../../nn/index.ts';
+import { constantInit } from '../../nn/init.ts';
+import type { SamVisionConfig } from './config.ts';
+
+/**
+ * The relative-position embeddings of every (query, key) pair along one axis: (qSize, kSize, hs). A table of
+ * another length is first resized to 2·max(qSize, kSize) − 1 rows.
+ */
+export function relativePositions(qSize: number, kSize: number, table: Tensor): Tensor {
+  const maxRel = 2 * Math.max(qSize, kSize) - 1;
+  const hs = table.shape[1]!;
+  const resized = table.shape[0] === maxRel ? table : resize(table, [maxRel, hs], { method: 'bilinear', convention: 'jax' }); // (maxRel, hs)
+  // the shorter side's coordinates are stretched to the longer one's; truncation as the reference's .long()
+  const qScale = Math.max(kSize / qSize, 1);
+  const kScale = Math.max(qSize / kSize, 1);
+  const index = new Int32Array(qSize * kSize);
+  for (let i = 0; i < qSize; i++) {
+    for (let j = 0; j < kSize; j++) index[i * kSize + j] = Math.trunc(i * qScale - j * kScale + (kSize - 1) * kScale);
+  }
+  return indexSelect(resized, 0, new Tensor(index, [qSize * kSize])).reshape(qSize, kSize, hs); // (qSize, kSize, hs)
+}
+
+export class SamVisionAttention extends Module {
+  qkv: Linear;
+  proj: Linear;
+  rel_pos_h: Tensor | null = null;
+  rel_pos_w: Tensor | null = null;
+  readonly numHeads: number;
+  readonly scale: number;
+
+  /** windowSize 0: global attention, whose tables are sized for the checkpoint's full grid. */
+  constructor(config: SamVisionConfig, windowSize: number) {
+    super();
+    const C = config.hidden_size;
+    this.numHeads = config.num_attention_heads;
+    const hs = C / this.numHeads;
+    this.scale = hs ** -0.5;
+    this.qkv = new Linear(C, 3 * C, { bias: config.qkv_bias });
+    this.proj = new Linear(C, C);
+    if (config.use_rel_pos) {
+      const size = windowSize === 0 ? Math.trunc(config.image_size / config.patch_size) : windowSize;
+      this.rel_pos_h = constantInit([2 * size - 1, hs], 0);
+      this.rel_pos_w = constantInit([2 * size - 1, hs], 0);
+    }
+  }
+
+  /** x (B, H, W, C) → (B, H, W, C); B counts windows when the layer is windowed. */
+  forward(x: Tensor): Tensor {
+    const [B, H, W, C] = x.shape as [number, number, number, number];
+    const nh = this.numHeads;
+    const hs = C / nh;
+    const T = H * W;
+    const qkv = this.qkv.forward(x).reshape(B, T, 3, nh, hs).permute(2, 0, 3, 1, 4); // (3, B, nh, T, hs)
+    const [q, k, v] = [0, 1, 2].map((i) => qkv.slice(0, i, i + 1).reshape(B * nh, T, hs)); // (B·nh, T, hs)
+    let attn = matmul(q.mul(this.scale), k.transpose()); // (B·nh, T, T)
+    if (this.rel_pos_h !== null && this.rel_pos_w !== null) {
+      const Rh = relativePositions(H, H, this.rel_pos_h); // (H, H, hs)
+      const Rw = relativePositions(W, W, this.rel_pos_w); // (W, W, hs)
+      const rq = q.reshape(B * nh, H, W, hs);
+      const relH = matmul(rq, Rh.transpose()); // (B·nh, H, W, H): query row i against key row k
+      const relW = matmul(rq.transpose(1, 2), Rw.transpose()).transpose(1, 2); // (B·nh, H, W, W): query column against key column
+      attn = attn.reshape(B * nh, H, W, H, W).add(relH.unsqueeze(-1)).add(relW.unsqueeze(-2)).reshape(B * nh, T, T);
+    }
+    const out = matmul(softmax(attn, -1), v); // (B·nh, T, hs)
+    const merged = out.reshape(B, nh, H, W, hs).permute(0, 2, 3, 1, 4).reshape(B, H, W, C); // (B, H, W, C)
+    return this.proj.forward(merged);
+  }
+}
