@@ -10,7 +10,7 @@ import {
   concat, stack, split, pad, gather, scatterAdd, indexSelect, embedding,
   unfold, fold, conv2d, convTranspose2d, resize, type ResizeOptions,
   softmax, logSoftmax, gelu, silu, quickGelu, layerNorm, rmsNorm, crossEntropy, l1Loss,
-  scaledDotProductAttention,
+  scaledDotProductAttention, relPosAttention,
 } from '../src/tensor/index.ts';
 import { gradcheck, leaf64 } from './helpers.ts';
 
@@ -356,6 +356,12 @@ describe('gradcheck: scaledDotProductAttention', () => {
     gradcheck((q, k, v) => scaledDotProductAttention(transpose(q, 1, 2), transpose(k, 1, 2), transpose(v, 1, 2)),
       [n([1, 3, 2, 3]), n([1, 4, 2, 3]), n([1, 4, 2, 3])]);
   });
+});
+
+test('gradcheck: relPosAttention (SAM decomposed relative positions), query grid 2×3, key grid 3×2', () => {
+  // q (B, nh, 6, hs), k (B, nh, 6, hs), v (B, nh, 6, hv), relH (H 2, Hk 3, hs), relW (W 3, Wk 2, hs)
+  gradcheck((q, k, v, rh, rw) => relPosAttention(q, k, v, rh, rw),
+    [n([1, 2, 6, 3]), n([1, 2, 6, 3]), n([1, 2, 6, 2]), n([2, 3, 3]), n([3, 2, 3])]);
 });
 
 test('gradcheck: mul by a constant 0-d tensor', () => {

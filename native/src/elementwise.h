@@ -42,6 +42,9 @@ const EltKernels* elt_kernels_scalar();
 // nullptr when this build has no AVX2 code (not x86, or a compiler without -mavx2 -mfma).
 const EltKernels* elt_kernels_avx2();
 
+// The set every call uses: AVX2 when the CPU has it, unless env PIXELLLM_KERNEL=scalar.
+const EltKernels& active_elt_kernels();
+
 // Adds unaryF32, binaryF32, softmaxForward/Backward, normForward/Backward and elementwiseKernel to `exports`.
 void register_elementwise(napi_env env, napi_value exports);
 

@@ -4,7 +4,7 @@
 // Other input sizes: the reference SAM encoder of PixelLLM (scenic segment_anything image_encoder.py) resizes a
 // table whose length differs from 2·size − 1 with jax.image.resize 'linear'; HF interpolates with torch, which
 // is the identity at the checkpoint's size, where the two agree.
-import { Tensor, indexSelect, matmul, resize, softmax } from '../../tensor/index.ts';
+import { Tensor, indexSelect, relPosAttention, resize, scaledDotProductAttention } from '../../tensor/index.ts';
 import { Linear, Module } from '../../nn/index.ts';
 import { constantInit } from '../../nn/init.ts';
 import type { SamVisionConfig } from './config.ts';
@@ -55,21 +55,11 @@ export class SamVisionAttention extends Module {
   forward(x: Tensor): Tensor {
     const [B, H, W, C] = x.shape as [number, number, number, number];
     const nh = this.numHeads;
-    const hs = C / nh;
-    const T = H * W;
-    const qkv = this.qkv.forward(x).reshape(B, T, 3, nh, hs).permute(2, 0, 3, 1, 4); // (3, B, nh, T, hs)
-    const [q, k, v] = [0, 1, 2].map((i) => qkv.slice(0, i, i + 1).reshape(B * nh, T, hs)); // (B·nh, T, hs)
-    let attn = matmul(q.mul(this.scale), k.transpose()); // (B·nh, T, T)
-    if (this.rel_pos_h !== null && this.rel_pos_w !== null) {
-      const Rh = relativePositions(H, H, this.rel_pos_h); // (H, H, hs)
-      const Rw = relativePositions(W, W, this.rel_pos_w); // (W, W, hs)
-      const rq = q.reshape(B * nh, H, W, hs);
-      const relH = matmul(rq, Rh.transpose()); // (B·nh, H, W, H): query row i against key row k
-      const relW = matmul(rq.transpose(1, 2), Rw.transpose()).transpose(1, 2); // (B·nh, H, W, W): query column against key column
-      attn = attn.reshape(B * nh, H, W, H, W).add(relH.unsqueeze(-1)).add(relW.unsqueeze(-2)).reshape(B * nh, T, T);
-    }
-    const out = matmul(softmax(attn, -1), v); // (B·nh, T, hs)
-    const merged = out.reshape(B, nh, H, W, hs).permute(0, 2, 3, 1, 4).reshape(B, H, W, C); // (B, H, W, C)
-    return this.proj.forward(merged);
+    const qkv = this.qkv.forward(x).reshape(B, H * W, 3, nh, C / nh); // (B, T, 3, nh, hs)
+    const [q, k, v] = [0, 1, 2].map((i) => qkv.slice(2, i, i + 1).squeeze(2).transpose(1, 2)); // (B, nh, T, hs) views
+    const out = this.rel_pos_h !== null && this.rel_pos_w !== null
+      ? relPosAttention(q, k, v, relativePositions(H, H, this.rel_pos_h), relativePositions(W, W, this.rel_pos_w), { scale: this.scale })
+      : scaledDotProductAttention(q, k, v, { scale: this.scale }); // (B, nh, T, hs)
+    return this.proj.forward(out.transpose(1, 2).reshape(B, H, W, C)); // heads merged: (B, H, W, C)
   }
 }
