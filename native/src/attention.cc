@@ -1,8 +1,8 @@
 // Attention with decomposed relative positions (see attention.h). A task takes a range of one item's query
 // rows: it computes their relative-position terms (one small GEMM per grid row and per grid column), packs the
 // item's keys and values once with the GEMM packers, then runs the GEMM micro-kernel directly, a block of rows
-// at a time: scores = the broadcast sum of the row and column terms, scores += scale·Q_blk·Kᵀ, softmax in
-// place, out_blk = scores·V.
+// at a time: scores = the broadcast sum of the row and column terms, scores += scale·Q_blk·Kᵀ, exp(scores − row
+// max) in place, out_blk = scores·V / row sums (normalising the hv outputs instead of the Tk scores).
 #include "attention.h"
 
 #include <algorithm>
@@ -51,14 +51,15 @@ bool rel_pos_attention_rows(const KernelSet& ks, const EltKernels& ek, const Att
   const index_t mr = ks.mr, nr = ks.nr, kc = ks.kc;
   const index_t Tk = s.Hk * s.Wk, span = row_end - row_begin;
   Workspace& ws = thread_workspace();
-  float* terms = ws.bias.get(static_cast<std::size_t>(span * (s.Hk + s.Wk)));
+  const index_t rows = std::min(round_up(span, mr), std::max(mr, kScoreFloats / Tk / mr * mr));
+  float* terms = ws.bias.get(static_cast<std::size_t>(span * (s.Hk + s.Wk) + rows));
   if (terms == nullptr) return false;
   float* term_w = terms + span * s.Hk;
+  float* inv_sums = term_w + span * s.Wk;
   if (!relative_terms(ks, s, it, row_begin, row_end, terms, term_w)) return false;
 
   // Kᵀ as the B operand of Q·Kᵀ, one panel set per kc-slice of the head dimension; V as the B operand of
   // P·V, one panel set per kc-slice of the keys.
-  const index_t rows = std::min(round_up(span, mr), std::max(mr, kScoreFloats / Tk / mr * mr));
   const index_t tk_pad = round_up(Tk, nr), hv_pad = round_up(s.hv, nr);
   float* kpack = ws.keys.get(static_cast<std::size_t>(s.hs * tk_pad));
   float* vpack = ws.values.get(static_cast<std::size_t>(Tk * hv_pad));
@@ -91,7 +92,7 @@ bool rel_pos_attention_rows(const KernelSet& ks, const EltKernels& ek, const Att
         }
       }
     }
-    ek.softmax_forward(scores, scores, mb, Tk, false);
+    ek.exp_rows(scores, mb, Tk, inv_sums);
     for (index_t pc = 0; pc < Tk; pc += kc) {
       const index_t kb = std::min(kc, Tk - pc);
       ks.pack_a(false, scores + pc, Tk, mb, kb, apack);
@@ -104,6 +105,10 @@ bool rel_pos_attention_rows(const KernelSet& ks, const EltKernels& ek, const Att
                    pc == 0 ? 0.0f : 1.0f, m, n);
         }
       }
+    }
+    for (index_t i = 0; i < mb; ++i) {
+      float* o = it.out + (i0 + i) * it.ldo;
+      for (index_t j = 0; j < s.hv; ++j) o[j] *= inv_sums[i];
     }
   }
   return true;
