@@ -59,6 +59,11 @@ for (const threads of [1, 2]) {
         const reference = relPosAttention(...([q, k, v, rh, rw].map((t) => t.to('float64')) as [Tensor, Tensor, Tensor, Tensor, Tensor]));
         assertClose(fused, reference.to('float32'), 2e-5, `case ${i} ${JSON.stringify(c)}`);
       });
+      // no batch dims, and keys broadcast along their rows (stride 0: the kernel gets a copy)
+      const [q, k, v, rh, rw] = inputs(cases[0]!, 20).map((t, i) => (i < 3 ? t.slice(0, 0, 1).slice(1, 0, 1).squeeze(0).squeeze(0) : t)) as Tensor[];
+      const kb = k!.slice(0, 0, 1).expand(k!.shape[0]!, k!.shape[1]!);
+      const fused = noGrad(() => relPosAttention(q!, kb, v!, rh!, rw!));
+      assertClose(fused, relPosAttention(...([q!, kb, v!, rh!, rw!].map((t) => t.to('float64')) as [Tensor, Tensor, Tensor, Tensor, Tensor])).to('float32'), 2e-5, 'unbatched');
     } finally {
       setThreads(before);
     }

@@ -69,7 +69,8 @@ export function relPosAttention(q: Tensor, k: Tensor, v: Tensor, relH: Tensor, r
     const scores = add(add(reshape(mul(matmul(q, transpose(k)), scale), [...batch, H, W, Hk, Wk]), unsqueeze(termH, -1)), unsqueeze(termW, -2));
     return matmul(softmax(reshape(scores, [...batch, H * W, Hk * Wk]), -1), v); // (…, H·W, hv)
   }
-  const rows = (t: Tensor): Tensor => (t.strides.at(-1) === 1 || t.shape.at(-1) === 1 ? t : contiguous(t));
+  // the kernel reads rows of unit stride, each at least a row's length after the previous one
+  const rows = (t: Tensor): Tensor => ((t.strides.at(-1) === 1 || t.shape.at(-1) === 1) && (t.shape.at(-2) === 1 || t.strides.at(-2)! >= t.shape.at(-1)!) ? t : contiguous(t));
   const [Q, K, V] = [q, k, v].map(rows) as [Tensor, Tensor, Tensor];
   const offs = (t: Tensor): Int32Array => stridedOffsets(batch, t.strides.slice(0, -2), t.offset);
   const ld = (t: Tensor): number => Math.max(1, t.shape.at(-2) === 1 ? t.shape.at(-1)! : t.strides.at(-2)!);
