@@ -8,7 +8,11 @@ export interface Command {
 }
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  // name: async () => (await import('./commands/name.ts')).command,
+  inspect: async () => (await import('./commands/inspect.ts')).command,
+  eval: async () => (await import('./commands/eval.ts')).command,
+  data: async () => (await import('./commands/data.ts')).command,
+  tokenize: async () => (await import('./commands/tokenize.ts')).command,
+  synth: async () => (await import('./commands/synth.ts')).command,
 };
 
 function usage(): string {

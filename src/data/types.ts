@@ -37,7 +37,8 @@ export interface Example {
   imageId: string;
   /** path of the image file, resolved against the dataset's image folder */
   imagePath: string;
-  /** original image size in pixels */
+  /** original image size in pixels; 0 × 0 when the files do not give it (Localized Narratives, the embedded-ann
+   * RefCOCO layout, VG without image_data): the image decoder knows it */
   width: number;
   height: number;
   /** the caption, referring expression or region caption */

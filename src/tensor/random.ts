@@ -18,6 +18,17 @@ export class Generator {
     }
   }
 
+  /** The four state words, to checkpoint a run and resume it exactly. */
+  getState(): number[] {
+    return Array.from(this.s);
+  }
+
+  setState(state: readonly number[]): this {
+    if (state.length !== 4 || state.every((w) => w === 0)) throw new RangeError(`Generator state must be 4 words, not all zero; got [${state}]`);
+    this.s.set(state.map((w) => w >>> 0));
+    return this;
+  }
+
   nextUint32(): number {
     const s = this.s;
     const result = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;

@@ -1,0 +1,113 @@
+// AdamW with decoupled weight decay, exactly torch.optim.AdamW's update (bias-corrected, eps outside the sqrt),
+// per-parameter weight-decay exemptions and learning-rate multipliers (for layer-wise decay), and global-norm
+// gradient clipping as torch.nn.utils.clip_grad_norm_.
+import { Tensor } from '../tensor/index.ts';
+import { UserError } from '../errors.ts';
+import { matchesKey, type KeyPattern } from './module.ts';
+
+export interface AdamWOptions {
+  lr: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  /** parameters whose key matches get no weight decay (biases, norms, embeddings as is usual) */
+  noDecay?: KeyPattern[];
+  /** a learning-rate multiplier per parameter key, e.g. layer-wise decay 0.8^(depth − layer) */
+  lrScale?: (key: string) => number;
+}
+
+interface Slot {
+  key: string;
+  param: Tensor;
+  m: Float32Array;
+  v: Float32Array;
+  decay: number;
+  lrScale: number;
+}
+
+export class AdamW {
+  lr: number;
+  step = 0;
+  readonly #slots: Slot[];
+  readonly #b1: number;
+  readonly #b2: number;
+  readonly #eps: number;
+
+  constructor(params: [string, Tensor][], opts: AdamWOptions) {
+    this.lr = opts.lr;
+    [this.#b1, this.#b2] = opts.betas ?? [0.9, 0.999];
+    this.#eps = opts.eps ?? 1e-8;
+    const wd = opts.weightDecay ?? 0.01;
+    this.#slots = params.map(([key, param]) => {
+      if (param.dtype !== 'float32' || !param.isContiguous || param.offset !== 0) {
+        throw new UserError(`AdamW: parameter ${key} must be a contiguous float32 tensor (got ${param.dtype})`);
+      }
+      return {
+        key, param, m: new Float32Array(param.size), v: new Float32Array(param.size),
+        decay: (opts.noDecay ?? []).some((p) => matchesKey(key, p)) ? 0 : wd, lrScale: opts.lrScale?.(key) ?? 1,
+      };
+    });
+  }
+
+  /** One update from the parameters' .grad (a parameter without a gradient is left alone, as torch does). */
+  update(): void {
+    this.step++;
+    const bc1 = 1 - this.#b1 ** this.step;
+    const bc2Sqrt = Math.sqrt(1 - this.#b2 ** this.step);
+    const [b1, b2, eps] = [this.#b1, this.#b2, this.#eps];
+    for (const s of this.#slots) {
+      const g = s.param.grad?.values();
+      if (!g) continue;
+      const lr = this.lr * s.lrScale;
+      const p = s.param.data as Float32Array;
+      const keep = 1 - lr * s.decay; // decoupled decay: p ← p − lr·wd·p before the Adam step
+      const stepSize = lr / bc1;
+      for (let i = 0; i < p.length; i++) {
+        const gi = g[i];
+        s.m[i] = b1 * s.m[i] + (1 - b1) * gi;
+        s.v[i] = b2 * s.v[i] + (1 - b2) * gi * gi;
+        p[i] = p[i] * keep - (stepSize * s.m[i]) / (Math.sqrt(s.v[i]) / bc2Sqrt + eps);
+      }
+    }
+  }
+
+  zeroGrad(): void {
+    for (const s of this.#slots) s.param.grad = null;
+  }
+
+  /** Moments under `exp_avg.<key>` / `exp_avg_sq.<key>` and the step, for checkpoints. */
+  stateDict(): { step: number; tensors: Map<string, Tensor> } {
+    const tensors = new Map<string, Tensor>();
+    for (const s of this.#slots) {
+      tensors.set(`exp_avg.${s.key}`, new Tensor(s.m, s.param.shape));
+      tensors.set(`exp_avg_sq.${s.key}`, new Tensor(s.v, s.param.shape));
+    }
+    return { step: this.step, tensors };
+  }
+
+  loadStateDict(state: { step: number; tensors: Map<string, Tensor> }, source = 'optimizer state'): void {
+    for (const s of this.#slots) {
+      for (const [name, buf] of [['exp_avg', s.m], ['exp_avg_sq', s.v]] as const) {
+        const t = state.tensors.get(`${name}.${s.key}`);
+        if (!t || t.size !== buf.length) throw new UserError(`${source}: ${name}.${s.key} is ${t ? `of size ${t.size}, expected ${buf.length}` : 'missing'}`);
+        buf.set(t.values());
+      }
+    }
+    this.step = state.step;
+  }
+}
+
+/** Scales all gradients so their global L2 norm is at most maxNorm; returns the norm before clipping (torch's clip_grad_norm_). */
+export function clipGradNorm(params: Tensor[], maxNorm: number): number {
+  let sq = 0;
+  for (const p of params) for (const g of p.grad?.values() ?? []) sq += g * g;
+  const norm = Math.sqrt(sq);
+  const coef = maxNorm / (norm + 1e-6);
+  if (coef < 1) {
+    for (const p of params) {
+      if (!p.grad) continue;
+      p.grad = p.grad.mul(coef);
+    }
+  }
+  return norm;
+}
