@@ -245,6 +245,16 @@ describe('closed form: resize', () => {
     }
   });
 
+  test('channels last resizes dims −3 and −2 exactly as the channels-first layout does', () => {
+    const x = new Generator(6).normal([2, 5, 4, 3], 0, 1, 'float64'); // (B, H, W, C)
+    for (const opts of conventions) {
+      for (const size of [[7, 3], [5, 2], [3, 4]] as [number, number][]) {
+        const want = resize(x.permute(0, 3, 1, 2), size, opts).permute(0, 2, 3, 1);
+        assertClose(resize(x, size, { ...opts, channelsLast: true }), want, 1e-12, `${JSON.stringify(opts)} to ${size}`);
+      }
+    }
+  });
+
   test('torch bilinear 2× upsampling of [0, 1] is [0, ¼, ¾, 1]', () => {
     // align_corners=False: source x = (o + ½)/2 − ½ = −¼, ¼, ¾, 1¼, clamped to [0, 1]
     const y = resize(reshape(f64([0, 1]), [1, 2]), [1, 4], { method: 'bilinear', convention: 'torch' });

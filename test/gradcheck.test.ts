@@ -296,6 +296,10 @@ describe('gradcheck: resize', () => {
       gradcheck((x) => resize(x, [3, 2], opts), [n([1, 2, 5, 4])]);
     });
   }
+  test('channels last (…, H, W, C), one axis kept', () => {
+    gradcheck((x) => resize(x, [4, 2], { method: 'bicubic', convention: 'jax', channelsLast: true }), [n([2, 3, 5, 2])]);
+    gradcheck((x) => resize(x, [3, 6], { method: 'bilinear', convention: 'torch', channelsLast: true }), [n([3, 5, 2])]);
+  });
 });
 
 describe('gradcheck: activations and norms', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Generator, Tensor, noGrad, pad, resize, sum, tensor } from '../src/tensor/index.ts';
+import { Generator, Tensor, conv2d, noGrad, pad, resize, sum, tensor } from '../src/tensor/index.ts';
 import { readSafetensors, StateDictError } from '../src/nn/index.ts';
 import {
   SamModel, SamConfigError, SamPromptError, SamVisionLayer, SAM_VIT_B, SAM_VIT_H, samConfig, relativePositions,
@@ -196,4 +196,12 @@ test('SamVisionLayer keeps the (B, H, W, C) shape in windowed and global form', 
     const x = new Generator(9).normal([1, 3, 5, config.vision_config.hidden_size]);
     assert.deepEqual(noGrad(() => l.forward(x)).shape, [1, 3, 5, config.vision_config.hidden_size]);
   }
+});
+
+test('patch embedding equals the strided convolution, pixels past the last whole patch dropped', () => {
+  const { num_channels: c, patch_size: p } = config.vision_config;
+  const pixels = new Generator(11).normal([2, c, 2 * p + 3, 3 * p + 1]);
+  const { weight, bias } = model.vision_encoder.patch_embed.projection;
+  const want = conv2d(pixels, weight, bias, { stride: p }).permute(0, 2, 3, 1); // (B, 2, 3, C)
+  assertClose(noGrad(() => model.vision_encoder.patch_embed.forward(pixels)), want, 1e-5, 'patch embeddings');
 });

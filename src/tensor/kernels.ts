@@ -73,8 +73,10 @@ export function copyInto(dst: View, src: View): void {
   if (src.isContiguous && sameShape(src.shape, dst.shape)) {
     // src in order into dst's runs (a slice of a concat or pad result)
     let at = src.offset;
+    const sameType = dtypeOf(D) === dtypeOf(S);
     forEachRun(dst.shape, dst.strides, dst.offset, (o, len, step) => {
-      if (step === 1) for (let j = 0; j < len; j++) D[o + j] = S[at + j]!;
+      if (step === 1 && len >= 256 && sameType) D.set(S.subarray(at, at + len), o);
+      else if (step === 1) for (let j = 0; j < len; j++) D[o + j] = S[at + j]!;
       else for (let j = 0; j < len; j++) D[o + j * step] = S[at + j]!;
       at += len;
     });

@@ -4,7 +4,7 @@
 // Other input sizes: the reference SAM encoder of PixelLLM (scenic segment_anything image_encoder.py) resizes a
 // table whose length differs from 2·size − 1 with jax.image.resize 'linear'; HF interpolates with torch, which
 // is the identity at the checkpoint's size, where the two agree.
-import { Tensor, indexSelect, relPosAttention, resize, scaledDotProductAttention } from '../../tensor/index.ts';
+import { Tensor, indexSelect, matmul, relPosAttention, resize, scaledDotProductAttention } from '../../tensor/index.ts';
 import { Linear, Module } from '../../nn/index.ts';
 import { constantInit } from '../../nn/init.ts';
 import type { SamVisionConfig } from './config.ts';
@@ -14,17 +14,35 @@ import type { SamVisionConfig } from './config.ts';
  * another length is first resized to 2·max(qSize, kSize) − 1 rows.
  */
 export function relativePositions(qSize: number, kSize: number, table: Tensor): Tensor {
-  const maxRel = 2 * Math.max(qSize, kSize) - 1;
   const hs = table.shape[1]!;
-  const resized = table.shape[0] === maxRel ? table : resize(table, [maxRel, hs], { method: 'bilinear', convention: 'jax' }); // (maxRel, hs)
-  // the shorter side's coordinates are stretched to the longer one's; truncation as the reference's .long()
-  const qScale = Math.max(kSize / qSize, 1);
-  const kScale = Math.max(qSize / kSize, 1);
-  const index = new Int32Array(qSize * kSize);
-  for (let i = 0; i < qSize; i++) {
-    for (let j = 0; j < kSize; j++) index[i * kSize + j] = Math.trunc(i * qScale - j * kScale + (kSize - 1) * kScale);
+  return matmul(selection(qSize, kSize, table.shape[0]!), table).reshape(qSize, kSize, hs); // (qSize, kSize, hs)
+}
+
+const selections = new Map<string, Tensor>();
+
+/**
+ * The (qSize·kSize, L) matrix whose row (i, j) is the resize of an L-row table to 2·max − 1 rows, read at the
+ * relative position of i and j: resizing and indexing are both linear, so one product with the table does both.
+ */
+function selection(qSize: number, kSize: number, L: number): Tensor {
+  const key = `${qSize},${kSize},${L}`;
+  let m = selections.get(key);
+  if (m === undefined) {
+    const maxRel = 2 * Math.max(qSize, kSize) - 1;
+    const eye = new Tensor(new Float32Array(L * L), [L, L]);
+    for (let i = 0; i < L; i++) eye.data[i * L + i] = 1;
+    const rows = L === maxRel ? eye : resize(eye, [maxRel, L], { method: 'bilinear', convention: 'jax' }); // (maxRel, L)
+    // the shorter side's coordinates are stretched to the longer one's; truncation as the reference's .long()
+    const qScale = Math.max(kSize / qSize, 1);
+    const kScale = Math.max(qSize / kSize, 1);
+    const index = new Int32Array(qSize * kSize);
+    for (let i = 0; i < qSize; i++) {
+      for (let j = 0; j < kSize; j++) index[i * kSize + j] = Math.trunc(i * qScale - j * kScale + (kSize - 1) * kScale);
+    }
+    m = indexSelect(rows, 0, new Tensor(index, [qSize * kSize])); // (qSize·kSize, L)
+    selections.set(key, m);
   }
-  return indexSelect(resized, 0, new Tensor(index, [qSize * kSize])).reshape(qSize, kSize, hs); // (qSize, kSize, hs)
+  return m;
 }
 
 export class SamVisionAttention extends Module {

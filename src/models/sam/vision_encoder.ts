@@ -4,7 +4,7 @@
 // Inputs of another size than config.image_size run as the PixelLLM reference runs SAM at 384 with a 1024
 // checkpoint (scenic segment_anything image_encoder.py): pos_embed is resized with jax.image.resize 'bicubic'
 // and the global blocks' relative-position tables with 'linear' (vision_attention.ts).
-import { Tensor, pad, resize } from '../../tensor/index.ts';
+import { Tensor, layerNorm, pad, resize } from '../../tensor/index.ts';
 import { Conv2d, LayerNorm, Module } from '../../nn/index.ts';
 import { constantInit } from '../../nn/init.ts';
 import { UserError } from '../../errors.ts';
@@ -25,13 +25,20 @@ export class SamPatchEmbeddings extends Module {
     const p = config.patch_size;
     this.projection = new Conv2d(config.num_channels, config.hidden_size, p, { stride: p });
   }
-  /** pixels (B, 3, H, W) → (B, H/p, W/p, C) */
+  /** pixels (B, 3, H, W) → (B, H/p, W/p, C), channels last; pixels past the last whole patch are dropped, as the convolution does. */
   forward(pixels: Tensor): Tensor {
     const { num_channels: channels, patch_size: p } = this.config;
     if (pixels.ndim !== 4 || pixels.shape[1] !== channels || pixels.shape[2]! < p || pixels.shape[3]! < p) {
       throw new SamInputError(`SAM pixel_values must be (batch, ${channels}, height, width) with height and width at least the patch size ${p}; got [${pixels.shape.join(', ')}]`);
     }
-    return this.projection.forward(pixels).permute(0, 2, 3, 1); // (B, h, w, C)
+    // a stride-p p×p convolution is one product of each patch's pixels, in the weight's (channel, row, column) order
+    const [B, , H, W] = pixels.shape as [number, number, number, number];
+    const [h, w] = [Math.floor(H / p), Math.floor(W / p)];
+    const whole = H === h * p && W === w * p ? pixels : pixels.slice(2, 0, h * p).slice(3, 0, w * p);
+    const patches = whole.reshape(B, channels, h, p, w, p).permute(0, 2, 4, 1, 3, 5).reshape(B, h, w, channels * p * p); // (B, h, w, 3·p·p)
+    const { weight, bias } = this.projection;
+    const y = patches.matmul(weight.reshape(weight.shape[0]!, -1).transpose()); // (B, h, w, C)
+    return bias ? y.add(bias) : y;
   }
 }
 
@@ -93,8 +100,11 @@ export class SamVisionNeck extends Module {
   }
   /** (B, H, W, C) → (B, output_channels, H, W) */
   forward(x: Tensor): Tensor {
-    const h = this.layer_norm1.forward(this.conv1.forward(x.permute(0, 3, 1, 2)));
-    return this.layer_norm2.forward(this.conv2.forward(h));
+    // on channels-last features the 1×1 convolution is a product over channels and LayerNorm2d a plain layer norm
+    const { weight } = this.conv1;
+    const ln = this.layer_norm1;
+    const h = layerNorm(x.matmul(weight.reshape(weight.shape[0]!, -1).transpose()), ln.weight, ln.bias, ln.eps); // (B, H, W, out)
+    return this.layer_norm2.forward(this.conv2.forward(h.permute(0, 3, 1, 2))); // (B, out, H, W)
   }
 }
 
@@ -125,7 +135,6 @@ export class SamVisionEncoder extends Module {
   absolutePositions(h: number, w: number): Tensor {
     const pos = this.pos_embed!;
     if (pos.shape[1] === h && pos.shape[2] === w) return pos;
-    const resized = resize(pos.permute(0, 3, 1, 2), [h, w], { method: 'bicubic', convention: 'jax', antialias: true }); // (1, C, h, w)
-    return resized.permute(0, 2, 3, 1); // (1, h, w, C)
+    return resize(pos, [h, w], { method: 'bicubic', convention: 'jax', antialias: true, channelsLast: true }); // (1, h, w, C)
   }
 }
