@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Generator, Tensor, conv2d, noGrad, pad, resize, sum, tensor } from '../src/tensor/index.ts';
+import { Generator, Tensor, conv2d, gelu, layerNorm, noGrad, pad, resize, sum, tensor } from '../src/tensor/index.ts';
 import { readSafetensors, StateDictError } from '../src/nn/index.ts';
 import {
   SamModel, SamConfigError, SamPromptError, SamVisionLayer, SAM_VIT_B, SAM_VIT_H, samConfig, relativePositions,
@@ -204,4 +204,28 @@ test('patch embedding equals the strided convolution, pixels past the last whole
   const { weight, bias } = model.vision_encoder.patch_embed.projection;
   const want = conv2d(pixels, weight, bias, { stride: p }).permute(0, 2, 3, 1); // (B, 2, 3, C)
   assertClose(noGrad(() => model.vision_encoder.patch_embed.forward(pixels)), want, 1e-5, 'patch embeddings');
+});
+
+test('masks from embeddings of another grid size use that grid for the positional and no-mask embeddings', () => {
+  const v = config.vision_config;
+  const grid = v.image_size / v.patch_size + 1;
+  const pixels = new Generator(7).normal([1, v.num_channels, grid * v.patch_size, grid * v.patch_size]);
+  const out = noGrad(() => model.forward({ pixels, boxes: tensor([[[1, 2, 20, 30]]]), multimaskOutput: false }));
+  assert.deepEqual(out.masks.shape, [1, 1, 1, 4 * grid, 4 * grid]);
+  assert.ok(out.masks.toArray().every(Number.isFinite));
+});
+
+test('a mask prompt goes through conv 2×2/2 → LayerNorm2d → GELU → conv 2×2/2 → LayerNorm2d → GELU → conv 1×1', () => {
+  const size = config.prompt_encoder_config.image_embedding_size;
+  const masks = new Generator(8).normal([2, 1, 4 * size, 4 * size]);
+  const me = model.prompt_encoder.mask_embed;
+  const eps = config.prompt_encoder_config.layer_norm_eps;
+  // LayerNorm2d normalises each pixel over its channels: channels last, layer norm, channels first again
+  const ln2d = (x: Tensor, w: Tensor, b: Tensor) => layerNorm(x.permute(0, 2, 3, 1), w, b, eps).permute(0, 3, 1, 2);
+  const h = gelu(ln2d(conv2d(masks, me.conv1.weight, me.conv1.bias, { stride: 2 }), me.layer_norm1.weight!, me.layer_norm1.bias!));
+  const g = gelu(ln2d(conv2d(h, me.conv2.weight, me.conv2.bias, { stride: 2 }), me.layer_norm2.weight!, me.layer_norm2.bias!));
+  const want = conv2d(g, me.conv3.weight, me.conv3.bias);
+  const { dense } = noGrad(() => model.getPromptEmbeddings({ masks, boxes: need(io, 'input_boxes') }));
+  assert.deepEqual(dense.shape, [2, config.prompt_encoder_config.hidden_size, size, size]);
+  assertClose(dense, want, 1e-5, 'dense embeddings of a mask');
 });

@@ -64,10 +64,11 @@ export class SamPromptEncoder extends Module {
   }
 
   /**
-   * Sparse (B, N, tokens, C) or null when there is neither a point nor a box, and dense (B, C, h, w) embeddings.
+   * Sparse (B, N, tokens, C) or null when there is neither a point nor a box, and dense (B, C, h, w) embeddings
+   * (without a mask, the no-mask embedding over an h × w grid: the config's image_embedding_size by default).
    * Points alone get a padding point (label −1) appended, as the reference does, since no box follows them.
    */
-  forward(prompts: SamPrompts): { sparse: Tensor | null; dense: Tensor } {
+  forward(prompts: SamPrompts, grid: [number, number] = [this.config.image_embedding_size, this.config.image_embedding_size]): { sparse: Tensor | null; dense: Tensor } {
     const { points, labels, boxes, masks } = prompts;
     const parts: Tensor[] = [];
     if (points !== undefined) {
@@ -77,10 +78,9 @@ export class SamPromptEncoder extends Module {
     if (boxes !== undefined) parts.push(this.embedBoxes(boxes));
     const batch = boxes?.shape[0] ?? points?.shape[0] ?? 1;
     const sparse = parts.length === 0 ? null : concat(parts, 2); // (B, N, tokens, C)
-    const size = this.config.image_embedding_size;
     const dense = masks !== undefined
       ? this.mask_embed.forward(masks)
-      : this.no_mask_embed.weight.reshape(1, -1, 1, 1).expand(batch, -1, size, size); // (B, C, h, w)
+      : this.no_mask_embed.weight.reshape(1, -1, 1, 1).expand(batch, -1, grid[0], grid[1]); // (B, C, h, w)
     return { sparse, dense };
   }
 

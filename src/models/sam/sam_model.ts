@@ -78,8 +78,10 @@ export class SamModel extends Module {
     }
     // points without labels are foreground points, as the reference defaults them
     const labels = input.labels ?? (input.points && ones(input.points.shape.slice(0, 3), 'int32'));
-    const { sparse, dense } = this.prompt_encoder.forward({ ...input, labels });
-    const pe = this.getImageWidePositionalEmbeddings();
+    // the image embeddings' own grid (the config's at the checkpoint's input size)
+    const [h, w] = image.shape.slice(2) as [number, number];
+    const { sparse, dense } = this.prompt_encoder.forward({ ...input, labels }, [h, w]);
+    const pe = this.getImageWidePositionalEmbeddings(h, w);
     return this.mask_decoder.forward(image, pe, sparse, dense, input.multimaskOutput ?? true);
   }
 }
