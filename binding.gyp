@@ -59,6 +59,7 @@
       "dependencies": ["pixelllm_kernels_avx2", "pixelllm_kernels_avx512", "pixelllm_elementwise_avx2"],
       "sources": [
         "native/src/addon.cc",
+        "native/src/attention.cc",
         "native/src/elementwise.cc",
         "native/src/elementwise_scalar.cc",
         "native/src/js_args.cc",

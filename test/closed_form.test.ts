@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   Tensor, Generator, tensor, full, zeros, ones, arange,
-  add, sub, mul, div, pow, exp, log, sqrt, rsqrt, tanh, erf, sigmoid, abs, clamp, where,
+  add, sub, mul, div, pow, exp, log, sqrt, rsqrt, tanh, erf, sigmoid, sin, cos, abs, clamp, where,
   sum, mean, max, min, argmax, variance,
   matmul, reshape, transpose, slice, expand, concat, stack, split, pad,
   gather, scatterAdd, indexSelect, embedding, unfold, fold, conv2d, convTranspose2d, resize,
@@ -36,6 +36,9 @@ describe('closed form: element-wise', () => {
     assertClose(rsqrt(f64([4, 2])), f64([0.5, Math.SQRT1_2]), 1e-15, 'rsqrt');
     assertClose(tanh(f64([0, Infinity, -Infinity])), f64([0, 1, -1]), 0, 'tanh');
     assertClose(sigmoid(f64([0, Infinity, -Infinity])), f64([0.5, 1, 0]), 0, 'sigmoid');
+    // sin 0 = 0, sin π/2 = 1, sin π/6 = ½; cos 0 = 1, cos π = −1, cos π/3 = ½
+    assertClose(sin(f64([0, Math.PI / 2, Math.PI / 6])), f64([0, 1, 0.5]), 1e-15, 'sin');
+    assertClose(cos(f64([0, Math.PI, Math.PI / 3])), f64([1, -1, 0.5]), 1e-15, 'cos');
     assertClose(abs(f64([-2, 0, 3])), f64([2, 0, 3]), 0, 'abs');
     assertClose(clamp(f64([-2, 0.3, 3]), -1, 1), f64([-1, 0.3, 1]), 0, 'clamp');
     assertClose(where(tensor([true, false]), f64([1, 2]), f64([3, 4])), f64([1, 4]), 0, 'where');
@@ -239,6 +242,16 @@ describe('closed form: resize', () => {
       assertClose(resize(x, [3, 5], opts), x, 1e-6, `identity ${JSON.stringify(opts)}`);
       // every interpolation row sums to 1
       assertClose(resize(full([1, 1, 4, 6], 2.5), [7, 3], opts), full([1, 1, 7, 3], 2.5), 1e-6, `constant ${JSON.stringify(opts)}`);
+    }
+  });
+
+  test('channels last resizes dims −3 and −2 exactly as the channels-first layout does', () => {
+    const x = new Generator(6).normal([2, 5, 4, 3], 0, 1, 'float64'); // (B, H, W, C)
+    for (const opts of conventions) {
+      for (const size of [[7, 3], [5, 2], [3, 4]] as [number, number][]) {
+        const want = resize(x.permute(0, 3, 1, 2), size, opts).permute(0, 2, 3, 1);
+        assertClose(resize(x, size, { ...opts, channelsLast: true }), want, 1e-12, `${JSON.stringify(opts)} to ${size}`);
+      }
     }
   });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   Tensor, TensorError, tensor, zeros, full, matmul, softmax, conv2d, convTranspose2d, gather, embedding, crossEntropy,
-  neg, abs, maximum, minimum, expand, split, randn, sum, mul, pow, layerNorm,
+  neg, abs, maximum, minimum, expand, split, randn, sum, mul, pow, layerNorm, concat,
 } from '../src/tensor/index.ts';
 import { readSafetensors, writeSafetensors, SafetensorsError } from '../src/nn/safetensors.ts';
 import { assertClose } from './helpers.ts';
@@ -151,4 +151,21 @@ test('layer norm of zero rows runs forward and backward (parameter gradients are
   layerNorm(x, w, b).sum().backward();
   assert.deepEqual(w.grad!.toArray(), new Array(8).fill(0));
   assert.deepEqual(b.grad!.toArray(), new Array(8).fill(0));
+});
+
+test('copies of permuted, sliced, stepped and broadcast views read every element where the strides say', () => {
+  // x[i, j, k, l] = 1000i + 100j + 10k + l, so each copied value names the element it came from
+  const x = new Tensor(Float32Array.from({ length: 2 * 3 * 4 * 5 }, (_, f) => {
+    const [i, j, k, l] = [Math.floor(f / 60), Math.floor(f / 20) % 3, Math.floor(f / 5) % 4, f % 5];
+    return 1000 * i + 100 * j + 10 * k + l;
+  }), [2, 3, 4, 5]);
+  const view = x.permute(2, 0, 3, 1).slice(0, 1, 4, 2).slice(2, 1, 5); // (2, 2, 4, 3): k ∈ {1, 3}, l ∈ 1..4
+  const got = view.contiguous().toArray();
+  let at = 0;
+  for (const k of [1, 3]) for (let i = 0; i < 2; i++) for (let l = 1; l < 5; l++) for (let j = 0; j < 3; j++) {
+    assert.equal(got[at++], 1000 * i + 100 * j + 10 * k + l, `element ${at - 1}`);
+  }
+  // a broadcast row and a transposed copy into a slice of a concat result
+  assert.deepEqual(expand(tensor([[1], [2]]), [2, 3]).transpose().contiguous().toArray(), [1, 2, 1, 2, 1, 2]);
+  assert.deepEqual(concat([tensor([[9], [8]]), tensor([[1, 2], [3, 4]]).transpose()], 1).toArray(), [9, 1, 3, 8, 2, 4]);
 });

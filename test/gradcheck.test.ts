@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   Tensor, Generator, tensor, full,
-  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, tanh, erf, sigmoid, abs, clamp, cast, where, maximum, minimum,
+  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, tanh, erf, sigmoid, sin, cos, abs, clamp, cast, where, maximum, minimum,
   sum, mean, max, min, variance, sumTo,
   matmul, reshape, flatten, permute, transpose, slice, expand, squeeze, unsqueeze, contiguous, clone,
   concat, stack, split, pad, gather, scatterAdd, indexSelect, embedding,
   unfold, fold, conv2d, convTranspose2d, resize, type ResizeOptions,
   softmax, logSoftmax, gelu, silu, quickGelu, layerNorm, rmsNorm, crossEntropy, l1Loss,
-  scaledDotProductAttention,
+  scaledDotProductAttention, relPosAttention,
 } from '../src/tensor/index.ts';
 import { gradcheck, leaf64 } from './helpers.ts';
 
@@ -82,6 +82,11 @@ describe('gradcheck: element-wise', () => {
     gradcheck(rsqrt, [u([2, 3], 0.3, 3)]);
     gradcheck(tanh, [u([2, 3], -2, 2)]);
     gradcheck(sigmoid, [u([2, 3], -4, 4)]);
+  });
+
+  test('sin and cos over several periods (SAM random Fourier features reach hundreds of radians)', () => {
+    gradcheck(sin, [u([3, 4], -12, 12)]);
+    gradcheck(cos, [u([3, 4], -12, 12)]);
   });
 
   test('erf on both series and continued-fraction ranges', () => {
@@ -291,6 +296,10 @@ describe('gradcheck: resize', () => {
       gradcheck((x) => resize(x, [3, 2], opts), [n([1, 2, 5, 4])]);
     });
   }
+  test('channels last (…, H, W, C), one axis kept', () => {
+    gradcheck((x) => resize(x, [4, 2], { method: 'bicubic', convention: 'jax', channelsLast: true }), [n([2, 3, 5, 2])]);
+    gradcheck((x) => resize(x, [3, 6], { method: 'bilinear', convention: 'torch', channelsLast: true }), [n([3, 5, 2])]);
+  });
 });
 
 describe('gradcheck: activations and norms', () => {
@@ -351,6 +360,12 @@ describe('gradcheck: scaledDotProductAttention', () => {
     gradcheck((q, k, v) => scaledDotProductAttention(transpose(q, 1, 2), transpose(k, 1, 2), transpose(v, 1, 2)),
       [n([1, 3, 2, 3]), n([1, 4, 2, 3]), n([1, 4, 2, 3])]);
   });
+});
+
+test('gradcheck: relPosAttention (SAM decomposed relative positions), query grid 2×3, key grid 3×2', () => {
+  // q (B, nh, 6, hs), k (B, nh, 6, hs), v (B, nh, 6, hv), relH (H 2, Hk 3, hs), relW (W 3, Wk 2, hs)
+  gradcheck((q, k, v, rh, rw) => relPosAttention(q, k, v, rh, rw),
+    [n([1, 2, 6, 3]), n([1, 2, 6, 3]), n([1, 2, 6, 2]), n([2, 3, 3]), n([3, 2, 3])]);
 });
 
 test('gradcheck: mul by a constant 0-d tensor', () => {

@@ -1,6 +1,7 @@
-// N-API bindings: sgemm, sgemmStridedBatched, setThreads, getThreads, kernel (the element-wise kernels register
-// themselves from elementwise.cc). Float32Arrays are used in place (zero-copy); every offset, leading dimension
-// and length is checked before any memory is touched.
+// N-API bindings: sgemm, sgemmStridedBatched, setThreads, getThreads, kernel (the element-wise and attention
+// kernels register themselves from elementwise.cc and attention.cc). Float32Arrays are used in place
+// (zero-copy); every offset, leading dimension and length is checked before any memory is touched.
+#include "attention.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "js_args.h"
@@ -117,5 +118,6 @@ NAPI_MODULE_INIT() {
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   register_elementwise(env, exports);
+  register_attention(env, exports);
   return exports;
 }

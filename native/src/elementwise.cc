@@ -275,6 +275,8 @@ napi_value ElementwiseKernel(napi_env env, napi_callback_info) {
 
 }  // namespace
 
+const EltKernels& active_elt_kernels() { return kernels(); }
+
 void register_elementwise(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"unaryF32", nullptr, UnaryF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -32,6 +32,9 @@ struct EltKernels {
   // null), using `scratch` (2·cols floats, needed when dw or db is given) for partial sums.
   void (*softmax_forward)(const float* x, float* y, index_t rows, index_t cols, bool log);
   void (*softmax_backward)(const float* y, const float* g, float* dx, index_t rows, index_t cols, bool log);
+  // Softmax without its last pass (attention normalises its much shorter output rows instead): each row of x
+  // becomes exp(x − max) in place, and inv_sums[r] = 1 / Σ of row r.
+  void (*exp_rows)(float* x, index_t rows, index_t cols, float* inv_sums);
   void (*norm_forward)(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
                        index_t rows, index_t cols, double eps, bool rms);
   void (*norm_backward)(const float* x, const float* w, const float* mean, const float* rstd, const float* g,
@@ -41,6 +44,9 @@ struct EltKernels {
 const EltKernels* elt_kernels_scalar();
 // nullptr when this build has no AVX2 code (not x86, or a compiler without -mavx2 -mfma).
 const EltKernels* elt_kernels_avx2();
+
+// The set every call uses: AVX2 when the CPU has it, unless env PIXELLLM_KERNEL=scalar.
+const EltKernels& active_elt_kernels();
 
 // Adds unaryF32, binaryF32, softmaxForward/Backward, normForward/Backward and elementwiseKernel to `exports`.
 void register_elementwise(napi_env env, napi_value exports);

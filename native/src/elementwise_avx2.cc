@@ -187,28 +187,35 @@ inline void fma_pd(__m256d* acc, __m256 u, __m256 v) {
 }
 inline double total(const __m256d* acc) { return hsum(_mm256_add_pd(acc[0], acc[1])); }
 
-void softmax_forward(const float* x, float* y, index_t rows, index_t cols, bool log) {
+// y = exp(x − max x) over one row, returning the row's sum (accumulated in double, as rows.ts).
+double exp_shifted(const float* xr, float* yr, index_t cols, bool store_y, float* max_out) {
   const __m256 neg_inf = set1(-__builtin_inff());
+  // max_ps(v, m) returns m when v is NaN: NaN never becomes the max, as `x > m` in rows.ts.
+  __m256 vm = neg_inf;
+  blocks(cols, [&](index_t j, const __m256i* m) {
+    const __m256 v = load(xr + j, m);
+    vm = _mm256_max_ps(m ? _mm256_blendv_ps(neg_inf, v, _mm256_castsi256_ps(*m)) : v, vm);
+  });
+  float mx = hmax(vm);
+  if (mx == -__builtin_inff()) mx = 0;  // a fully masked row stays NaN-free in the shift
+  const __m256 vmx = set1(mx);
+  __m256d acc[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
+  blocks(cols, [&](index_t j, const __m256i* m) {
+    __m256 e = exp_ps(_mm256_sub_ps(load(xr + j, m), vmx));
+    if (m) e = _mm256_and_ps(e, _mm256_castsi256_ps(*m));
+    add_pd(acc, e);
+    if (store_y) store(yr + j, e, m);
+  });
+  *max_out = mx;
+  return total(acc);
+}
+
+void softmax_forward(const float* x, float* y, index_t rows, index_t cols, bool log) {
   for (index_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
-    // max_ps(v, m) returns m when v is NaN: NaN never becomes the max, as `x > m` in rows.ts.
-    __m256 vm = neg_inf;
-    blocks(cols, [&](index_t j, const __m256i* m) {
-      const __m256 v = load(xr + j, m);
-      vm = _mm256_max_ps(m ? _mm256_blendv_ps(neg_inf, v, _mm256_castsi256_ps(*m)) : v, vm);
-    });
-    float mx = hmax(vm);
-    if (mx == -__builtin_inff()) mx = 0;  // a fully masked row stays NaN-free in the shift
-    const __m256 vmx = set1(mx);
-    __m256d acc[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
-    blocks(cols, [&](index_t j, const __m256i* m) {
-      __m256 e = exp_ps(_mm256_sub_ps(load(xr + j, m), vmx));
-      if (m) e = _mm256_and_ps(e, _mm256_castsi256_ps(*m));
-      add_pd(acc, e);
-      if (!log) store(yr + j, e, m);
-    });
-    const double s = total(acc);
+    float mx = 0;
+    const double s = exp_shifted(xr, yr, cols, !log, &mx);
     if (log) {
       // (x − m) − log s in double, as rows.ts: exact for large logits
       const __m256d shift = _mm256_set1_pd(static_cast<double>(mx)), ls = _mm256_set1_pd(std::log(s));
@@ -222,6 +229,13 @@ void softmax_forward(const float* x, float* y, index_t rows, index_t cols, bool 
       const __m256 inv = set1(static_cast<float>(1 / s));
       blocks(cols, [&](index_t j, const __m256i* m) { store(yr + j, _mm256_mul_ps(load(yr + j, m), inv), m); });
     }
+  }
+}
+
+void exp_rows(float* x, index_t rows, index_t cols, float* inv_sums) {
+  for (index_t r = 0; r < rows; ++r) {
+    float mx = 0;
+    inv_sums[r] = static_cast<float>(1 / exp_shifted(x + r * cols, x + r * cols, cols, true, &mx));
   }
 }
 
@@ -352,7 +366,7 @@ void norm_backward(const float* x, const float* w, const float* mean, const floa
   }
 }
 
-const EltKernels kAvx2Set = {"avx2", unary, binary, softmax_forward, softmax_backward, norm_forward, norm_backward};
+const EltKernels kAvx2Set = {"avx2", unary, binary, softmax_forward, softmax_backward, exp_rows, norm_forward, norm_backward};
 
 }  // namespace
 

@@ -93,6 +93,23 @@ void softmax_forward(const float* x, float* y, index_t rows, index_t cols, bool 
   }
 }
 
+void exp_rows(float* x, index_t rows, index_t cols, float* inv_sums) {
+  for (index_t r = 0; r < rows; ++r) {
+    float* xr = x + r * cols;
+    double m = -INFINITY;
+    for (index_t j = 0; j < cols; ++j)
+      if (xr[j] > m) m = xr[j];
+    if (m == -INFINITY) m = 0;
+    double s = 0;
+    for (index_t j = 0; j < cols; ++j) {
+      const double e = std::exp(xr[j] - m);
+      s += e;
+      xr[j] = static_cast<float>(e);
+    }
+    inv_sums[r] = static_cast<float>(1 / s);
+  }
+}
+
 void softmax_backward(const float* y, const float* g, float* dx, index_t rows, index_t cols, bool log) {
   for (index_t r = 0; r < rows; ++r) {
     const index_t o = r * cols;
@@ -154,7 +171,7 @@ void norm_backward(const float* x, const float* w, const float* mean, const floa
   }
 }
 
-const EltKernels kScalarSet = {"scalar", unary, binary, softmax_forward, softmax_backward, norm_forward, norm_backward};
+const EltKernels kScalarSet = {"scalar", unary, binary, softmax_forward, softmax_backward, exp_rows, norm_forward, norm_backward};
 
 }  // namespace
 

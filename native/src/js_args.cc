@@ -102,6 +102,25 @@ F32Array ArgReader::f32(size_t i, const char* name) {
   return out;
 }
 
+I32Array ArgReader::i32(size_t i, const char* name) {
+  I32Array out;
+  if (!ok_) return out;
+  bool is_typed = false;
+  napi_is_typedarray(env_, argv_[i], &is_typed);
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0;
+  void* data = nullptr;
+  if (!is_typed ||
+      napi_get_typedarray_info(env_, argv_[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array) {
+    type_error("argument '%s' must be an Int32Array", name);
+    return out;
+  }
+  out.data = static_cast<const int32_t*>(data);
+  out.length = static_cast<index_t>(length);
+  return out;
+}
+
 void ArgReader::matrix(const F32Array& arr, const char* arr_name, index_t off, const char* off_name, index_t rows,
                        index_t cols, index_t ld, const char* ld_name, index_t batch, index_t stride,
                        const char* stride_name) {

@@ -4,6 +4,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include <cstdint>
+
 #include "kernel_set.h"
 
 namespace pixelllm {
@@ -18,6 +20,11 @@ struct F64Array {
   index_t length = 0;
 };
 
+struct I32Array {
+  const int32_t* data = nullptr;
+  index_t length = 0;
+};
+
 class ArgReader {
  public:
   ArgReader(napi_env env, napi_callback_info info, const char* fn, size_t expected);
@@ -28,6 +35,7 @@ class ArgReader {
   // A non-negative integer (below 2^53) that is at least `min`.
   index_t integer(size_t i, const char* name, index_t min = 0);
   F32Array f32(size_t i, const char* name);
+  I32Array i32(size_t i, const char* name);
   // A Float32Array or null (returned with data == nullptr).
   F32Array f32_or_null(size_t i, const char* name);
   // A Float64Array or null (returned with data == nullptr).

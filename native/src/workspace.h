@@ -24,6 +24,10 @@ struct Workspace {
   AlignedBuffer b;     // packed B panel
   AlignedBuffer work;  // GEMV accumulator (row-streaming kernel)
   AlignedBuffer x;     // GEMV input vector gathered from a strided column
+  AlignedBuffer keys;    // attention: packed keys of one item
+  AlignedBuffer values;  // attention: packed values of one item
+  AlignedBuffer scores;  // attention: one block of query rows' scores
+  AlignedBuffer bias;    // attention: relative-position terms of the task's query rows
 };
 
 Workspace& thread_workspace();

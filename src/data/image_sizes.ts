@@ -1,21 +1,10 @@
 // Image sizes for the examples whose files do not give them (Localized Narratives, the embedded-ann RefCOCO layout,
 // VG without image_data): read from each image file's header (no decoding), once per image. The size is the stored
 // pixel grid, before any EXIF rotation, which is the grid COCO's json sizes and boxes refer to.
-import sharp from 'sharp';
 import { BadRecords, DataError } from './records.ts';
 import type { Example } from './types.ts';
-
-/** The stored width and height of an image file, from its header. */
-export async function readImageSize(path: string): Promise<{ width: number; height: number }> {
-  let meta;
-  try {
-    meta = await sharp(path).metadata();
-  } catch (e) {
-    throw new DataError(`${path}: cannot read the image header (${(e as Error).message})`);
-  }
-  if (!meta.width || !meta.height) throw new DataError(`${path}: the image header has no size`);
-  return { width: meta.width, height: meta.height };
-}
+import { readImageSize } from './image/decode.ts';
+import { ImageError } from './image/errors.ts';
 
 /** The examples with width and height 0 given their image's size; one whose image cannot be read goes to `bad`. */
 export async function* fillImageSizes(examples: AsyncIterable<Example>, bad = new BadRecords()): AsyncGenerator<Example> {
@@ -27,10 +16,10 @@ export async function* fillImageSizes(examples: AsyncIterable<Example>, bad = ne
     }
     if (!sizes.has(ex.imagePath)) {
       try {
-        sizes.set(ex.imagePath, await readImageSize(ex.imagePath));
+        sizes.set(ex.imagePath, await readImageSize(ex.imagePath, { exifOrientation: false }));
       } catch (e) {
-        if (!(e instanceof DataError)) throw e;
-        sizes.set(ex.imagePath, e);
+        if (!(e instanceof ImageError)) throw e;
+        sizes.set(ex.imagePath, new DataError(e.message));
       }
     }
     const size = sizes.get(ex.imagePath)!;

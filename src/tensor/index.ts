@@ -17,5 +17,5 @@ export { resize, type ResizeOptions } from './ops/resize.ts';
 export { softmax, logSoftmax, gelu, geluInPlace, silu, quickGelu } from './functional/activations.ts';
 export { layerNorm, rmsNorm } from './functional/norms.ts';
 export { crossEntropy, l1Loss, type CrossEntropyOptions } from './functional/losses.ts';
-export { scaledDotProductAttention, causalMask, type AttentionOptions } from './functional/attention.ts';
+export { scaledDotProductAttention, causalMask, relPosAttention, type AttentionOptions } from './functional/attention.ts';
 export { dropout } from './functional/dropout.ts';

@@ -100,6 +100,8 @@ export class Tensor {
   sqrt(): Tensor { return ew.sqrt(this); }
   rsqrt(): Tensor { return ew.rsqrt(this); }
   tanh(): Tensor { return ew.tanh(this); }
+  sin(): Tensor { return ew.sin(this); }
+  cos(): Tensor { return ew.cos(this); }
   erf(): Tensor { return ew.erf(this); }
   sigmoid(): Tensor { return ew.sigmoid(this); }
   abs(): Tensor { return ew.abs(this); }

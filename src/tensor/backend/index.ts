@@ -68,6 +68,9 @@ function isProgression(offs: Int32Array, step: number): boolean {
   return true;
 }
 
+/** The fused relative-position attention of the addon (see NativeKernels.relPosAttentionF32), or null without it. */
+export const relPosAttentionF32: NativeKernels['relPosAttentionF32'] | null = native === null ? null : native.relPosAttentionF32.bind(native);
+
 /** The row-wise softmax and normalisation kernels for a dtype: native for float32 when the addon has them. */
 export type RowKernels = typeof jsRows;
 export function rowKernels(dtype: DType): RowKernels {

@@ -15,6 +15,14 @@ export interface NativeKernels extends NativeElementwise {
         A: Float32Array, offA: number, lda: number, strideA: number,
         B: Float32Array, offB: number, ldb: number, strideB: number,
         beta: number, C: Float32Array, offC: number, ldc: number, strideC: number, batch: number): void;
+  /**
+   * Attention with decomposed relative positions over n items (see native/src/attention.h): item i reads Q, K, V at
+   * offs*[i] (rows of ld* floats) and writes its H·W × hv output at offsO[i]; relH (H, Hk, hs), relW (W, Wk, hs).
+   */
+  relPosAttentionF32(Q: Float32Array, offsQ: Int32Array, ldq: number, K: Float32Array, offsK: Int32Array, ldk: number,
+        V: Float32Array, offsV: Int32Array, ldv: number, O: Float32Array, offsO: Int32Array, ldo: number,
+        relH: Float32Array, relW: Float32Array, H: number, W: number, Hk: number, Wk: number, hs: number, hv: number,
+        scale: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** which micro-kernel runs: "avx512" | "avx2" | "scalar" */
@@ -41,7 +49,7 @@ export function loadNative(): NativeKernels | null {
     const require = createRequire(import.meta.url);
     const mod = require(addonPath) as Partial<NativeKernels>;
     for (const fn of ['sgemm', 'sgemmStridedBatched', 'setThreads', 'getThreads', 'kernel', 'elementwiseKernel',
-      'unaryF32', 'binaryF32', 'softmaxForward', 'softmaxBackward', 'normForward', 'normBackward'] as const) {
+      'unaryF32', 'binaryF32', 'softmaxForward', 'softmaxBackward', 'normForward', 'normBackward', 'relPosAttentionF32'] as const) {
       if (typeof mod[fn] !== 'function') throw new Error(`export '${fn}' is missing (stale build? run npm install)`);
     }
     cached = mod as NativeKernels;

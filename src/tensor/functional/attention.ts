@@ -1,16 +1,17 @@
-// Scaled dot-product attention as the references compute it. The 4-D case (B, nh, T, hs) runs fused: the scale
-// goes into the product, the scores are normalised in their own buffer, and the output is written with the heads
-// interleaved, so merging heads afterwards costs nothing. Other shapes are composed from primitives.
+// Scaled dot-product attention as the references compute it, and attention with decomposed relative positions
+// (SAM). The 4-D case of the first, (B, nh, T, hs), runs fused: the scale goes into the product, the scores are
+// normalised in their own buffer, and the output is written with the heads interleaved, so merging heads afterwards
+// costs nothing; other shapes are composed from primitives. The second is fused on the addon for inference.
 import { Tensor, full } from '../tensor.ts';
 import { allocate, allocateUninit, floatOf, promote, type FloatStorage } from '../dtype.ts';
-import { record, noGrad } from '../autograd.ts';
+import { record, noGrad, isGradEnabled } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
-import { broadcastShapes, sameShape } from '../shape.ts';
-import { rowKernels } from '../backend/index.ts';
-import { add } from '../ops/elementwise.ts';
+import { broadcastShapes, contiguousStrides, numel, sameShape, stridedOffsets } from '../shape.ts';
+import { relPosAttentionF32, rowKernels } from '../backend/index.ts';
+import { add, mul } from '../ops/elementwise.ts';
 import { matmul, productInto, scaledMatmul } from '../ops/matmul.ts';
 import { sumTo } from '../ops/reduce.ts';
-import { transpose } from '../ops/view.ts';
+import { contiguous, reshape, transpose, unsqueeze } from '../ops/view.ts';
 import { softmax } from './activations.ts';
 
 export interface AttentionOptions {
@@ -93,4 +94,49 @@ export function causalMask(Tq: number, Tk: number, dtype: Tensor['dtype'] = 'flo
   const m = full([Tq, Tk], 0, dtype);
   for (let i = 0; i < Tq; i++) for (let j = i + Tk - Tq + 1; j < Tk; j++) m.data[i * Tk + j] = -Infinity;
   return m;
+}
+
+/**
+ * Attention with MViTv2's decomposed relative positions, as SAM's image encoder computes it. Queries are the
+ * cells of an H×W grid and keys of an Hk×Wk grid (row-major), and the score of query (h, w) and key (a, b) is
+ *   scale·q·k + q·relH[h, a] + q·relW[w, b].
+ * q (…, H·W, hs), k (…, Hk·Wk, hs), v (…, Hk·Wk, hv), relH (H, Hk, hs), relW (W, Wk, hs) → (…, H·W, hv).
+ * With no graph to record, float32 on the addon runs fused (the scores never reach memory, and the result is
+ * laid out heads-inside-rows when the last batch dim is the heads, so merging them is free); otherwise it is
+ * composed from primitives, whose rules give the gradients.
+ */
+export function relPosAttention(q: Tensor, k: Tensor, v: Tensor, relH: Tensor, relW: Tensor, opts: { scale?: number } = {}): Tensor {
+  const [H, Hk, hs] = relH.shape as [number, number, number];
+  const [W, Wk] = relW.shape as [number, number];
+  const batch = q.shape.slice(0, -2);
+  check(relH.ndim === 3 && relW.ndim === 3 && relW.shape[2] === hs && q.ndim >= 2 && q.shape.at(-2) === H * W && q.shape.at(-1) === hs
+    && k.shape.at(-2) === Hk * Wk && k.shape.at(-1) === hs && v.shape.at(-2) === Hk * Wk
+    && [k, v].every((t) => t.ndim === q.ndim && t.shape.slice(0, -2).every((d, i) => d === batch[i])),
+  () => `relPosAttention: q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}, relH ${fmt(relH.shape)}, relW ${fmt(relW.shape)} do not fit (…, H·W, hs), (…, Hk·Wk, hs), (…, Hk·Wk, hv), (H, Hk, hs), (W, Wk, hs)`);
+  const scale = opts.scale ?? 1 / Math.sqrt(hs);
+  const recording = isGradEnabled() && [q, k, v, relH, relW].some((t) => t.requiresGrad);
+  const kernel = recording || ![q, k, v, relH, relW].every((t) => t.dtype === 'float32') ? null : relPosAttentionF32;
+  if (kernel === null) {
+    const rq = reshape(q, [...batch, H, W, hs]);
+    const termH = matmul(rq, transpose(relH)); // (…, H, W, Hk): query row against key row
+    const termW = transpose(matmul(transpose(rq, -3, -2), transpose(relW)), -3, -2); // (…, H, W, Wk): query column against key column
+    const scores = add(add(reshape(mul(matmul(q, transpose(k)), scale), [...batch, H, W, Hk, Wk]), unsqueeze(termH, -1)), unsqueeze(termW, -2));
+    return matmul(softmax(reshape(scores, [...batch, H * W, Hk * Wk]), -1), v); // (…, H·W, hv)
+  }
+  // the kernel reads rows of unit stride, each at least a row's length after the previous one
+  const rows = (t: Tensor): Tensor => ((t.strides.at(-1) === 1 || t.shape.at(-1) === 1) && (t.shape.at(-2) === 1 || t.strides.at(-2)! >= t.shape.at(-1)!) ? t : contiguous(t));
+  const [Q, K, V] = [q, k, v].map(rows) as [Tensor, Tensor, Tensor];
+  const offs = (t: Tensor): Int32Array => stridedOffsets(batch, t.strides.slice(0, -2), t.offset);
+  const ld = (t: Tensor): number => Math.max(1, t.shape.at(-2) === 1 ? t.shape.at(-1)! : t.strides.at(-2)!);
+  const hv = v.shape.at(-1)!;
+  const Tq = H * W;
+  // storage (…outer, Tq, heads, hv): item (…, head) writes rows of heads·hv floats from head·hv
+  const heads = batch.at(-1) ?? 1;
+  const layout = contiguousStrides([...batch.slice(0, -1), Tq, heads, hv]);
+  const itemStrides = [...layout.slice(0, Math.max(0, batch.length - 1)), ...(batch.length > 0 ? [hv] : [])];
+  const out = new Float32Array(numel(batch) * Tq * hv);
+  kernel(Q.data as Float32Array, offs(Q), ld(Q), K.data as Float32Array, offs(K), ld(K), V.data as Float32Array, offs(V), ld(V),
+    out, stridedOffsets(batch, itemStrides, 0), heads * hv, contiguous(relH).values() as Float32Array, contiguous(relW).values() as Float32Array,
+    H, W, Hk, Wk, hs, hv, scale);
+  return new Tensor(out, [...batch, Tq, hv], [...itemStrides, heads * hv, 1]);
 }

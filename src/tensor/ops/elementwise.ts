@@ -151,6 +151,9 @@ export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, Math.sqrt, (g, y) =>
 export const rsqrt = (x: Tensor): Tensor => unary('rsqrt', x, (v) => 1 / Math.sqrt(v), (g, y) => mul(g, mul(pow(y, 3), -0.5)), { kernel: 'rsqrt', savesOutput: true });
 // d tanh = 1 − y²
 export const tanh = (x: Tensor): Tensor => unary('tanh', x, Math.tanh, (g, y) => mul(g, sub(1, mul(y, y))), { kernel: 'tanh', savesOutput: true });
+// d sin = cos, d cos = −sin
+export const sin = (x: Tensor): Tensor => unary('sin', x, Math.sin, (g) => mul(g, cos(x)));
+export const cos = (x: Tensor): Tensor => unary('cos', x, Math.cos, (g) => neg(mul(g, sin(x))));
 // d erf = 2/√π · e^(−x²)
 export const erf = (x: Tensor): Tensor =>
   unary('erf', x, erfScalar, (g) => mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))), { kernel: 'erf' });
