@@ -1,7 +1,9 @@
 // Multi-head attention over (B, nh, T, hs) tensors as the decoders here use it: grouped key/value heads (GQA, where
 // each key/value head serves nh / nkv query heads, as HF's repeat_kv), an additive bias or mask, and a causal mask
 // aligned to the end of the keys so that a decoding step against a KV cache sees every earlier position.
-import { Tensor, causalMask, matmul, softmax, transpose } from '../tensor/index.ts';
+import {
+  Tensor, causalMask, dropout, matmul, scaledDotProductAttention, scaledMatmul, softmax, transpose, type Generator,
+} from '../tensor/index.ts';
 
 export interface AttendOptions {
   /** Multiplies q·kᵀ: 1/√hs by default, 1 for T5. */
@@ -9,6 +11,8 @@ export interface AttendOptions {
   /** Additive, broadcastable to (B, nh, T, L): relative-position bias, −∞ (or very negative) at padding keys. */
   bias?: Tensor | null;
   causal?: boolean;
+  /** Dropout on the attention probabilities, applied only when training (BERT-style models, GIT's decoder). */
+  dropout?: { p: number; rng: Generator; training: boolean };
 }
 
 /** softmax(q·kᵀ·scale + bias)·v with q (B, nh, T, hs) and k, v (B, nkv, L, hs), nkv dividing nh → (B, nh, T, hs). */
@@ -17,14 +21,18 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, opts: AttendOptions = {}
   const [nkv, L] = [k.shape[1]!, k.shape[2]!];
   if (nh % nkv !== 0) throw new Error(`attend: ${nh} query heads cannot share ${nkv} key/value heads`);
   const g = nh / nkv;
+  const d = opts.dropout;
+  const dropping = d !== undefined && d.training && d.p > 0;
+  // one key/value head per query head and no dropout: the tensor library's fused attention (no copy to merge heads)
+  if (g === 1 && !dropping) return scaledDotProductAttention(q, k, v, { mask: opts.bias, causal: opts.causal, scale: opts.scale });
   // the g query heads of one key/value head become g·T rows of one product: no copy of k or v per query head
   const qg = g === 1 ? q : q.reshape(B, nkv, g * T, hs); // (B, nkv, g·T, hs)
-  let scores = matmul(qg, transpose(k)); // (B, nkv, g·T, L)
-  if (opts.scale !== 1) scores = scores.mul(opts.scale ?? 1 / Math.sqrt(hs));
-  scores = scores.reshape(B, nkv, g, T, L); // each query head's (T, L) block, where biases and masks line up
+  // the scale goes into the product (the GEMM's alpha), not a pass of its own
+  let scores = scaledMatmul(qg, transpose(k), opts.scale ?? 1 / Math.sqrt(hs)).reshape(B, nkv, g, T, L); // each query head's (T, L) block
   if (opts.bias) scores = scores.add(groupHeads(opts.bias, nkv, g));
   if (opts.causal) scores = scores.add(causalMask(T, L, q.dtype));
-  const probs = softmax(scores, -1).reshape(B, nkv, g * T, L);
+  let probs = softmax(scores, -1).reshape(B, nkv, g * T, L);
+  if (dropping) probs = dropout(probs, d.p, d.rng, true);
   return matmul(probs, v).reshape(B, nh, T, hs); // (B, nh, T, hs)
 }
 

@@ -1,7 +1,7 @@
 // The basic layers, holding their parameters under torch's names (weight, bias) so checkpoint keys load as they are.
 import {
-  Tensor, Generator, conv2d, convTranspose2d, dropout, embedding, gelu, layerNorm, matmul, rmsNorm, transpose,
-  type ConvOptions, type ConvTransposeOptions,
+  Tensor, Generator, conv2d, convTranspose2d, dropout, embedding, gelu, layerNorm, linear, rmsNorm,
+  type ConvOptions, type ConvTransposeOptions, type LinearActivation,
 } from '../tensor/index.ts';
 import { Module } from './module.ts';
 import { constantInit, normalInit, uniformInit } from './init.ts';
@@ -15,9 +15,9 @@ export class Linear extends Module {
     this.weight = uniformInit([outFeatures, inFeatures], inFeatures);
     this.bias = bias ? uniformInit([outFeatures], inFeatures) : null;
   }
-  forward(x: Tensor): Tensor {
-    const y = matmul(x, transpose(this.weight)); // (…, out); the transposed view goes to the GEMM as a flag
-    return this.bias ? y.add(this.bias) : y;
+  /** x (…, in) → (…, out); an activation given here is fused into the product (see tensor's linear). */
+  forward(x: Tensor, activation: LinearActivation | null = null): Tensor {
+    return linear(x, this.weight, this.bias, activation);
   }
 }
 

@@ -3,7 +3,7 @@
 // The wrapped layer keeps the base keys (`q.weight`), so base checkpoints load unchanged; the adapter adds
 // `q.lora_A.weight` and `q.lora_B.weight`. peft's names (`base_model.model.` prefix, `.default` adapter name) are
 // translated at load time. https://github.com/huggingface/peft/blob/main/src/peft/tuners/lora/layer.py
-import { Tensor, Generator, dropout, matmul, transpose, zeros, noGrad } from '../tensor/index.ts';
+import { Tensor, Generator, dropout, linear, matmul, transpose, zeros, noGrad } from '../tensor/index.ts';
 import { Module, matchesKey, StateDictError, type KeyPattern } from './module.ts';
 import { Linear } from './layers.ts';
 import { uniformInit } from './init.ts';
@@ -50,8 +50,7 @@ export class LoraLinear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let y = matmul(x, transpose(this.weight)); // (…, out)
-    if (this.bias) y = y.add(this.bias);
+    const y = linear(x, this.weight, this.bias); // (…, out), exactly the wrapped Linear's output
     const xd = this.dropoutP > 0 && this.training ? dropout(x, this.dropoutP, this.#rng, true) : x;
     const low = matmul(xd, transpose(this.lora_A.weight)); // (…, r)
     return y.add(matmul(low, transpose(this.lora_B.weight)).mul(this.scale)); // (…, out)

@@ -12,6 +12,21 @@ export function allocate(dtype: DType, n: number): Storage {
   }
 }
 
+// Below this many bytes a zeroed typed array is as cheap as an uninitialised one (V8 allocates it directly).
+const UNINIT_MIN_BYTES = 1 << 16;
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8Array } }).Buffer;
+
+/**
+ * Storage whose values the caller overwrites entirely before anything reads them (a product's or a kernel's output):
+ * large float buffers skip the zero fill (Node's allocUnsafeSlow), as torch.empty does; elsewhere it is allocate().
+ */
+export function allocateUninit(dtype: DType, n: number): Storage {
+  const bytes = dtype === 'float64' ? 8 * n : 4 * n;
+  if ((dtype !== 'float32' && dtype !== 'float64') || bytes < UNINIT_MIN_BYTES || NodeBuffer === undefined) return allocate(dtype, n);
+  const raw = NodeBuffer.allocUnsafeSlow(bytes); // its own ArrayBuffer, offset 0
+  return dtype === 'float32' ? new Float32Array(raw.buffer, raw.byteOffset, n) : new Float64Array(raw.buffer, raw.byteOffset, n);
+}
+
 export function dtypeOf(data: Storage): DType {
   if (data instanceof Float32Array) return 'float32';
   if (data instanceof Float64Array) return 'float64';

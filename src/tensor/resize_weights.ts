@@ -1,7 +1,8 @@
 // 1-D interpolation matrices for separable resizing: out = W_h · X · W_wᵀ per channel.
 // References (behaviour matched, code not copied):
 //   torch: https://github.com/pytorch/pytorch/blob/main/aten/src/ATen/native/UpSample.h
-//          (area_pixel_compute_source_index, cubic_convolution1/2, upsample_bilinear2d / upsample_bicubic2d)
+//          (area_pixel_compute_source_index, cubic_convolution1/2, upsample_bilinear2d / upsample_bicubic2d;
+//          antialias=True: cpu/UpSampleKernel.cpp, _compute_index_ranges_weights with the aa filters)
 //   jax:   https://github.com/jax-ml/jax/blob/main/jax/_src/image/scale.py
 //          (compute_weight_mat, _fill_triangle_kernel, _fill_keys_cubic_kernel)
 
@@ -26,16 +27,15 @@ export function resizeWeights(
   if (convention !== 'torch' && convention !== 'jax') {
     throw new TensorError(`resizeWeights: convention must be 'torch' or 'jax', got ${JSON.stringify(convention)}`);
   }
-  if (convention === 'torch' && antialias) {
-    throw new TensorError('resizeWeights: antialias=true is not supported for the torch convention (only antialias=False interpolate is matched)');
-  }
   const w = new Float64Array(outSize * inSize);
   // jax skips equal-size axes outright; torch's formulas reduce to the identity there too.
   if (inSize === outSize) {
     for (let i = 0; i < inSize; i++) w[i * inSize + i] = 1;
     return w;
   }
-  if (convention === 'torch') fillTorch(w, inSize, outSize, method);
+  // torch's antialias=True path (_upsample_bicubic2d_aa) is jax's scheme: Keys' cubic with A = −0.5 (PIL's) or the
+  // triangle, widened by the downsampling factor and renormalised over the taps inside the input
+  if (convention === 'torch' && !antialias) fillTorch(w, inSize, outSize, method);
   else fillJax(w, inSize, outSize, method, antialias ?? true);
   return w;
 }
@@ -74,7 +74,7 @@ function fillTorch(w: Float64Array, inSize: number, outSize: number, method: Res
   }
 }
 
-// torch uses Keys' cubic with A = -0.75 (matching OpenCV), not the A = -0.5 that jax/PIL use.
+// torch without antialias uses Keys' cubic with A = -0.75 (matching OpenCV), not the A = -0.5 that jax/PIL use.
 const TORCH_CUBIC_A = -0.75;
 
 function torchCubicCoeffs(t: number): [number, number, number, number] {

@@ -33,25 +33,34 @@ export const backendName: BackendName = native === null ? 'js' : 'native';
 export const setThreads = (n: number): void => native?.setThreads(n);
 export const getThreads = (): number => native?.getThreads() ?? 1;
 
+/** Where batch product i goes: at offsets[i], rows ld apart (default: contiguous M×N blocks one after another). */
+export interface OutLayout {
+  offsets: Int32Array;
+  ld: number;
+}
+
 /**
- * `batch` products C_i = op(A_i)·op(B_i) into a contiguous C (each M×N), where A_i starts at offsA[i] and B_i at offsB[i].
- * Equal offset steps go to the native strided-batched kernel in one call.
+ * `batch` products C_i = alpha·op(A_i)·op(B_i) + beta·C_i, where A_i starts at offsA[i], B_i at offsB[i] and C_i as
+ * `out` says. Equal offset steps go to the native strided-batched kernel in one call.
  */
 export function gemmBatched(transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: FloatStorage, offsA: Int32Array, lda: number, B: FloatStorage, offsB: Int32Array, ldb: number, C: FloatStorage): void {
+  A: FloatStorage, offsA: Int32Array, lda: number, B: FloatStorage, offsB: Int32Array, ldb: number, C: FloatStorage,
+  alpha = 1, beta = 0, out?: OutLayout): void {
   const batch = offsA.length;
   if (batch === 0) return;
+  const offC = (i: number): number => (out ? out.offsets[i]! : i * M * N);
+  const ldc = out?.ld ?? N;
   if (native !== null && A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) {
-    const strideA = batch > 1 ? offsA[1]! - offsA[0]! : 0;
-    const strideB = batch > 1 ? offsB[1]! - offsB[0]! : 0;
-    if (isProgression(offsA, strideA) && isProgression(offsB, strideB)) {
-      native.sgemmStridedBatched(transA, transB, M, N, K, 1, A, offsA[0]!, lda, strideA, B, offsB[0]!, ldb, strideB, 0, C, 0, N, M * N, batch);
+    const step = (offs: Int32Array): number => (batch > 1 ? offs[1]! - offs[0]! : 0);
+    const strideC = out ? step(out.offsets) : M * N;
+    if (isProgression(offsA, step(offsA)) && isProgression(offsB, step(offsB)) && (!out || isProgression(out.offsets, strideC))) {
+      native.sgemmStridedBatched(transA, transB, M, N, K, alpha, A, offsA[0]!, lda, step(offsA), B, offsB[0]!, ldb, step(offsB), beta, C, offC(0), ldc, strideC, batch);
       return;
     }
-    for (let i = 0; i < batch; i++) native.sgemm(transA, transB, M, N, K, 1, A, offsA[i]!, lda, B, offsB[i]!, ldb, 0, C, i * M * N, N);
+    for (let i = 0; i < batch; i++) native.sgemm(transA, transB, M, N, K, alpha, A, offsA[i]!, lda, B, offsB[i]!, ldb, beta, C, offC(i), ldc);
     return;
   }
-  for (let i = 0; i < batch; i++) jsGemm(transA, transB, M, N, K, 1, A, offsA[i]!, lda, B, offsB[i]!, ldb, 0, C, i * M * N, N);
+  for (let i = 0; i < batch; i++) jsGemm(transA, transB, M, N, K, alpha, A, offsA[i]!, lda, B, offsB[i]!, ldb, beta, C, offC(i), ldc);
 }
 
 function isProgression(offs: Int32Array, step: number): boolean {

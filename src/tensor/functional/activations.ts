@@ -1,11 +1,11 @@
 // Activations and softmax. Softmax, log-softmax and GELU are fused primitives with their own backward rules
 // (bench/ops.ts measured the compositions 20–100× slower than PyTorch); SiLU and quick-GELU stay compositions.
 import { Tensor } from '../tensor.ts';
-import { allocate, floatOf, type FloatStorage } from '../dtype.ts';
+import { allocateUninit, floatOf, type FloatStorage } from '../dtype.ts';
 import { record } from '../autograd.ts';
 import { normAxis } from '../shape.ts';
 import { erf as erfScalar } from '../math.ts';
-import { mul, sigmoid, unaryValues } from '../ops/elementwise.ts';
+import { mul, sigmoid, unaryInPlace, unaryValues } from '../ops/elementwise.ts';
 import { contiguous, transpose } from '../ops/view.ts';
 import { rowKernels } from '../backend/index.ts';
 
@@ -23,11 +23,11 @@ function softmaxLike(name: string, x: Tensor, axis: number, log: boolean): Tenso
   const rows = cols === 0 ? 0 : x.size / cols;
   const shape = x.shape;
   const dtype = floatOf(x.dtype);
-  const Y = allocate(dtype, x.size) as FloatStorage;
+  const Y = allocateUninit(dtype, x.size) as FloatStorage;
   rowKernels(dtype).softmaxForward(rowsOf(x), Y, rows, cols, log);
   // the rule keeps the output values only (as torch's softmax backward)
   return record(name, new Tensor(Y, [...shape]), [x], (g) => {
-    const dx = allocate(dtype, Y.length) as FloatStorage;
+    const dx = allocateUninit(dtype, Y.length) as FloatStorage;
     rowKernels(dtype).softmaxBackward(Y, rowsOf(g, dtype), dx, rows, cols, log);
     return [new Tensor(dx, [...shape])];
   });
@@ -42,13 +42,21 @@ export const logSoftmax = (x: Tensor, axis = -1): Tensor => softmaxLike('logSoft
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
+const GELU = {
+  none: { f: (v: number) => geluErf(v), kernel: 'geluErf', df: (v: number) => dGeluErf(v), dKernel: 'geluErfGrad' },
+  tanh: { f: (v: number) => geluTanh(v), kernel: 'geluTanh', df: (v: number) => dGeluTanh(v), dKernel: 'geluTanhGrad' },
+} as const;
+
 /** GELU: x·Φ(x) = ½x(1 + erf(x/√2)), or with approximate 'tanh' ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
-  const tanhForm = approximate === 'tanh';
-  const y = new Tensor(unaryValues(x, tanhForm ? geluTanh : geluErf, tanhForm ? 'geluTanh' : 'geluErf'), [...x.shape]);
-  return record('gelu', y, [x], (g) => [
-    mul(g, new Tensor(unaryValues(x, tanhForm ? dGeluTanh : dGeluErf, tanhForm ? 'geluTanhGrad' : 'geluErfGrad'), [...x.shape])),
-  ]);
+  const k = GELU[approximate];
+  const y = new Tensor(unaryValues(x, k.f, k.kernel), [...x.shape]);
+  return record('gelu', y, [x], (g) => [mul(g, new Tensor(unaryValues(x, k.df, k.dKernel), [...x.shape]))]);
+}
+
+/** GELU written over a contiguous tensor's own values, for a result nothing else holds and no graph needs. */
+export function geluInPlace(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  return unaryInPlace(x, GELU[approximate].f, GELU[approximate].kernel);
 }
 
 const geluErf = (v: number): number => 0.5 * v * (1 + erfScalar(v * Math.SQRT1_2));

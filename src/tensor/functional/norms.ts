@@ -1,7 +1,7 @@
 // Layer norm and RMS norm over the last dim: fused primitives with their own backward rules (bench/ops.ts
 // measured the three-line compositions ~100× slower than PyTorch's fused kernels).
 import { Tensor } from '../tensor.ts';
-import { allocate, floatOf, type FloatStorage } from '../dtype.ts';
+import { allocate, allocateUninit, floatOf, type FloatStorage } from '../dtype.ts';
 import { record } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
 import { rowKernels } from '../backend/index.ts';
@@ -22,14 +22,14 @@ function norm(op: string, x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const X = rowsOf(x, dtype);
   const W = weight === null ? null : rowsOf(weight, dtype);
   const shape = x.shape;
-  const Y = allocate(dtype, x.size) as FloatStorage;
+  const Y = allocateUninit(dtype, x.size) as FloatStorage;
   const mean = allocate(dtype, rows) as FloatStorage;
   const rstd = allocate(dtype, rows) as FloatStorage;
   rowKernels(dtype).normForward(X, W, bias === null ? null : rowsOf(bias, dtype), Y, mean, rstd, rows, cols, eps, rms);
   const inputs = [x, weight, bias].filter((t): t is Tensor => t !== null);
   // the rule keeps x's values (X), the row statistics and the parameters, not the output
   return record(op, new Tensor(Y, [...shape]), inputs, (g) => {
-    const dx = allocate(dtype, X.length) as FloatStorage;
+    const dx = allocateUninit(dtype, X.length) as FloatStorage;
     // parameter gradients sum over every row: accumulate in float64
     const dw = weight?.requiresGrad ? new Float64Array(cols) : null;
     const db = bias?.requiresGrad ? new Float64Array(cols) : null;

@@ -1,7 +1,7 @@
 // Element-wise primitives, each with its backward rule beside it. Binary ops broadcast as numpy does; the
 // gradient of a broadcast operand is summed back to its shape (sumTo).
 import { Tensor, full } from '../tensor.ts';
-import { floatOf, isFloat, promote, type DType, type Storage } from '../dtype.ts';
+import { allocateUninit, floatOf, isFloat, promote, type DType, type Storage } from '../dtype.ts';
 import { record } from '../autograd.ts';
 import { broadcastShapes, broadcastStrides, contiguousStrides, numel, repeatLayout, sameShape } from '../shape.ts';
 import { binaryF32, unaryF32 } from '../backend/index.ts';
@@ -40,10 +40,20 @@ function unary(name: string, x: Tensor, f: (v: number) => number, grad: ((g: Ten
 /** f over x's elements, on the addon's vector kernel when x is contiguous float32 and it has one. */
 export function unaryValues(x: Tensor, f: (v: number) => number, kernel?: UnaryOp, dtype = floatOf(x.dtype)): Storage {
   if (kernel !== undefined && x.dtype === 'float32' && x.isContiguous) {
-    const out = new Float32Array(x.size);
+    const out = allocateUninit('float32', x.size) as Float32Array; // the kernel writes every element
     if (unaryF32(kernel, x.data as Float32Array, x.offset, out, x.size)) return out;
   }
   return mapUnary(x, dtype, f);
+}
+
+/** f over the elements of a contiguous tensor's own storage, overwriting them (no graph: the caller owns x). */
+export function unaryInPlace(x: Tensor, f: (v: number) => number, kernel?: UnaryOp): Tensor {
+  check(x.isContiguous && x.gradFn === null && !x.requiresGrad, 'unaryInPlace: needs a contiguous tensor outside any graph');
+  const d = x.data;
+  if (!(kernel !== undefined && d instanceof Float32Array && unaryF32(kernel, d, x.offset, d.subarray(x.offset), x.size))) {
+    for (let i = x.offset; i < x.offset + x.size; i++) d[i] = f(d[i]!);
+  }
+  return x;
 }
 
 /** The gradient rule for each operand; a rule runs only when its operand needs a gradient. */
@@ -97,7 +107,7 @@ function nativeBinary(op: BinaryOp, A: View, B: View, shape: number[], outType: 
   if (!sameShape(big.shape, shape) || !big.isContiguous || !small.isContiguous) return null;
   const layout = repeatLayout(small.shape, shape);
   if (layout === null) return null;
-  const out = new Float32Array(n);
+  const out = allocateUninit('float32', n) as Float32Array; // the kernel writes every element
   const count = numel(small.shape);
   const rows = layout === 'row' ? n / count : layout === 'column' ? count : 1; // (rows, cols) view of the output
   const ok = binaryF32(op, big.data as Float32Array, big.offset, small.data as Float32Array, small.offset, out, rows, n / rows, layout, swap);

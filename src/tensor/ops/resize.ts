@@ -11,7 +11,7 @@ export interface ResizeOptions {
   method: ResizeMethod;
   /** 'torch': F.interpolate(align_corners=False); 'jax': jax.image.resize. */
   convention: ResizeConvention;
-  /** jax only (its default true): widen the kernel when shrinking. */
+  /** Widen the kernel when shrinking and renormalise at the borders: jax's default (true); torch's antialias=True (default false). */
   antialias?: boolean;
   /** The spatial dims are the two before the last, (…, H, W, C), as channels-last feature maps and ViT position tables lie. */
   channelsLast?: boolean;
