@@ -27,14 +27,16 @@ export function need(fx: Map<string, Tensor>, key: string): Tensor {
 }
 
 /**
- * Asserts |actual − expected| ≤ tol · max(1, max finite |expected|) element-wise (equal infinities and NaN match); on failure reports the max difference,
- * where it is, and the first differing values.
+ * Asserts |actual − expected| ≤ tol · scale element-wise, scale = max(floor, max finite |expected|) (equal infinities and NaN
+ * match): relative to the tensor's own scale, with a small floor for tensors that are zero in exact arithmetic (the
+ * gradient of a key bias) where only float32 noise remains. On failure reports the max difference, where it is, and
+ * the first differing values.
  */
-export function assertClose(actual: Tensor, expected: Tensor, tol = 1e-4, label = 'tensor'): void {
+export function assertClose(actual: Tensor, expected: Tensor, tol = 1e-4, label = 'tensor', floor = 1e-4): void {
   assert.deepEqual([...actual.shape], [...expected.shape], `${label}: shape ${JSON.stringify(actual.shape)} vs expected ${JSON.stringify(expected.shape)}`);
   const a = actual.values();
   const e = expected.values();
-  let scale = 1;
+  let scale = floor;
   for (let i = 0; i < e.length; i++) if (Number.isFinite(e[i]!)) scale = Math.max(scale, Math.abs(e[i]!));
   let worst = -1;
   let worstDiff = 0;

@@ -11,14 +11,7 @@ import {
   SamModel, SamConfigError, SamPromptError, SamVisionLayer, SAM_VIT_B, SAM_VIT_H, samConfig, relativePositions,
   windowPartition, windowUnpartition, type SamConfig,
 } from '../src/models/sam/index.ts';
-import { assertClose as assertCloseAbs, fixturesDir, loadFixture, need } from './helpers.ts';
-
-// The fixture's weights are small, so masks and some gradients are far below 1: compare relative to the tensor's own
-// scale (max |expected|), not to max(1, scale) as the shared helper does.
-function assertClose(actual: Tensor, expected: Tensor, tol: number, label: string): void {
-  const scale = expected.toArray().reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);
-  assertCloseAbs(actual, expected, scale > 0 ? (tol * scale) / Math.max(1, scale) : tol, label);
-}
+import { assertClose, fixturesDir, loadFixture, need } from './helpers.ts';
 
 const dir = join(fixturesDir(), 'sam');
 const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { config: Parameters<typeof samConfig>[0] };
