@@ -9,7 +9,7 @@ import { readSafetensors } from '../src/nn/index.ts';
 import { Eva, EVA02_LARGE_PATCH14_224, EVA02_LARGE_PATCH14_448, type EvaConfig } from '../src/models/eva02.ts';
 import { rotaryTables } from '../src/models/rotary_embedding.ts';
 import { ConfigError } from '../src/models/config.ts';
-import { assertClose, fixturesDir, loadFixture, need } from './helpers.ts';
+import { assertClose, fixturesDir, loadFixture, need, assertGradients } from './helpers.ts';
 
 const dir = join(fixturesDir(), 'eva02');
 const kwargs = (JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { kwargs: Partial<EvaConfig> }).kwargs;
@@ -26,14 +26,7 @@ test('forward_features and every parameter gradient match timm', () => {
   const y = model.forwardFeatures(need(io, 'pixel_values'));
   assertClose(y, need(io, 'features'), 1e-4, 'features');
   y.mul(need(io, 'loss_R')).sum().backward();
-  const params = new Map(model.namedParameters());
-  const gradKeys = [...io.keys()].filter((k) => k.startsWith('grad.'));
-  assert.equal(gradKeys.length, params.size, 'the fixture has a gradient for every parameter');
-  for (const key of gradKeys) {
-    const p = params.get(key.slice('grad.'.length));
-    assert.ok(p?.grad, `no gradient for ${key}`);
-    assertClose(p.grad, need(io, key), 1e-3, key);
-  }
+  assertGradients(model.namedParameters(), io);
 });
 
 test('rotary tables: row bands then column bands, each value twice; the reference grid rescales coordinates', () => {

@@ -10,7 +10,7 @@ import { readSafetensors } from '../src/nn/index.ts';
 import { GitForCausalLM, type GitConfig } from '../src/models/git.ts';
 import { greedy } from '../src/models/generate.ts';
 import { ConfigError } from '../src/models/config.ts';
-import { assertClose, fixturesDir, loadFixture, need } from './helpers.ts';
+import { assertClose, fixturesDir, loadFixture, need, assertGradients } from './helpers.ts';
 
 const dir = join(fixturesDir(), 'git');
 const config = (JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { config: GitConfig }).config;
@@ -44,14 +44,7 @@ test('last hidden state, logits, loss and every parameter gradient match HF', ()
   const loss = lse.sum().mul(0.01).add(hidden.mul(need(io, 'loss_R')).sum());
   assertClose(loss.reshape(1), need(io, 'loss'), 1e-4, 'loss');
   loss.backward();
-  const params = new Map(model.namedParameters());
-  const gradKeys = [...io.keys()].filter((k) => k.startsWith('grad.'));
-  assert.equal(gradKeys.length, params.size, 'the fixture has a gradient for every parameter');
-  for (const key of gradKeys) {
-    const p = params.get(key.slice('grad.'.length));
-    assert.ok(p?.grad, `no gradient for ${key}`);
-    assertClose(p.grad, need(io, key), 1e-3, key);
-  }
+  assertGradients(model.namedParameters(), io);
 });
 
 test('greedy decoding from the first token matches HF generate (transformers 5.17 position ids)', () => {

@@ -99,3 +99,18 @@ export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts
     }
   });
 }
+
+/**
+ * Every `grad.<key>` of a fixture against the parameter `<key>` (after `rename`, e.g. peft's names), and one fixture
+ * gradient for each of `params` (the model's parameters, or the trainable ones).
+ */
+export function assertGradients(params: [string, Tensor][], fixture: Map<string, Tensor>, tol = 1e-3, rename = (key: string) => key): void {
+  const byKey = new Map(params);
+  const gradKeys = [...fixture.keys()].filter((k) => k.startsWith('grad.'));
+  assert.deepEqual(gradKeys.map((k) => rename(k.slice('grad.'.length))).sort(), [...byKey.keys()].sort(), 'one fixture gradient for each parameter');
+  for (const key of gradKeys) {
+    const p = byKey.get(rename(key.slice('grad.'.length)))!;
+    assert.ok(p.grad, `no gradient for ${key}`);
+    assertClose(p.grad, need(fixture, key), tol, key);
+  }
+}
