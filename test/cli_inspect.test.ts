@@ -36,4 +36,8 @@ test('a missing file is a one-line error with exit code 2', () => {
   assert.equal(r.stderr.trim(), 'pixelllm inspect: no/such.safetensors: cannot open (ENOENT)');
   assert.equal(cli('inspect').status, 2);
   assert.equal(cli('frobnicate').status, 2);
+  // an unknown flag is a user mistake (one message, exit 2), not a crash
+  const flag = cli('inspect', '--bogus', 'x.safetensors');
+  assert.equal(flag.status, 2);
+  assert.match(flag.stderr, /^pixelllm inspect: Unknown option '--bogus'/);
 });

@@ -35,8 +35,10 @@ export async function main(argv: string[]): Promise<number> {
     return await (await load()).run(rest);
   } catch (e) {
     // user mistakes (bad flags, unreadable files, wrong formats) get one line; anything else is a bug and keeps its stack
-    if (e instanceof UserError) {
-      console.error(`pixelllm ${name}: ${e.message}`);
+    // node:util parseArgs reports unknown or malformed flags with ERR_PARSE_ARGS_* codes: a user mistake too
+    const badFlag = typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('ERR_PARSE_ARGS');
+    if (e instanceof UserError || badFlag) {
+      console.error(`pixelllm ${name}: ${(e as Error).message}${badFlag ? `\n(pixelllm ${name} --help lists the options)` : ''}`);
       return 2;
     }
     throw e;
