@@ -8,9 +8,8 @@ import { LayerNorm, Linear, Module } from '../nn/index.ts';
 import { ConfigError, checkConfig } from './config.ts';
 import type { DecodeSession } from './generate.ts';
 import { CLIPVisionModel, CLIP_VIT_B16, type CLIPVisionConfig } from './clip_vision.ts';
-import {
-  GitEmbeddings, GitEncoder, checkGitTextConfig, gitAttentionMask, type GitLayerCache, type GitTextConfig,
-} from './git_decoder.ts';
+import { GitEmbeddings, GitEncoder, checkGitTextConfig, gitAttentionMask, type GitTextConfig } from './git_decoder.ts';
+import { KVCache } from './kv_cache.ts';
 
 /** The keys of HF's GitConfig this model reads. */
 export interface GitConfig extends GitTextConfig {
@@ -36,9 +35,12 @@ export function checkGitConfig(c: GitConfig): void {
   checkConfig(!c.tie_word_embeddings, 'tie_word_embeddings true: GIT checkpoints keep output.weight untied');
 }
 
-/** Everything a decode call leaves for the next one: each layer's keys and values, image tokens first. */
+/**
+ * What decode calls leave for the next: every layer's keys and values, image tokens first (written once, as the
+ * prefix), in a preallocated cache that each call appends to in place (GitModel.newCache makes an empty one).
+ */
 export interface GitCache {
-  layers: GitLayerCache[];
+  kv: KVCache;
   imageTokens: number;
   textTokens: number;
 }
@@ -60,7 +62,7 @@ export class GitProjection extends Module {
 }
 
 export interface DecodeOptions {
-  /** What an earlier call left: its tokens are attended to, not recomputed. */
+  /** What earlier calls left (their tokens are attended to, not recomputed); this call's tokens are appended to it. */
   cache?: GitCache | null;
   /** (B, cached + new text tokens): 1 for a real token, 0 for padding. */
   attentionMask?: Tensor | null;
@@ -89,13 +91,20 @@ export class GitModel extends Module {
     return this.visual_projection.forward(this.image_encoder.forward(pixels, opts));
   }
 
+  /** An empty cache for `batch` rows, with room for `capacity` tokens (image tokens included) before it grows. */
+  newCache(batch: number, capacity: number): GitCache {
+    const { num_hidden_layers: layers, num_attention_heads: nh, hidden_size: C } = this.config;
+    return { kv: new KVCache(layers, batch, nh, C / nh, capacity), imageTokens: 0, textTokens: 0 };
+  }
+
   /**
-   * The decoder over [visual (B, N, C) ; embedded ids (B, T)] → hidden states (B, N + T, C) and the cache for the
-   * next call. With a cache, visual is null: the image tokens (and earlier text) are already in it.
+   * The decoder over [visual (B, N, C) ; embedded ids (B, T)] → hidden states (B, N + T, C). With a cache, these
+   * tokens' keys and values are appended to it; once it holds the image tokens, visual is null.
    * visual may also be any prefix of tokens at the decoder width (PixelLLM's prompt-adapter output).
    */
-  decode(visual: Tensor | null, ids: Tensor, { cache = null, attentionMask = null, positionIds = null }: DecodeOptions = {}): { hidden: Tensor; cache: GitCache } {
-    if (cache !== null && visual !== null) throw new ConfigError('decode: the image tokens are already in the cache; pass visual = null with a cache');
+  decode(visual: Tensor | null, ids: Tensor, { cache = null, attentionMask = null, positionIds = null }: DecodeOptions = {}): Tensor {
+    const past = cache?.kv.length ?? 0;
+    if (past > 0 && visual !== null) throw new ConfigError('decode: the image tokens are already in the cache; pass visual = null with a filled cache');
     const B = ids.shape[0]!;
     const textStart = cache?.textTokens ?? 0;
     const words = this.embeddings.forward(ids, positionIds ?? textStart); // (B, T, C)
@@ -109,17 +118,17 @@ export class GitModel extends Module {
       x = concat([tiled, words], 1); // (B, N + T, C)
     }
     const N = visual?.shape[1] ?? 0;
-    const imageTokens = cache?.imageTokens ?? N;
-    const past = cache === null ? 0 : cache.imageTokens + cache.textTokens;
+    const imageTokens = past > 0 ? cache!.imageTokens : N;
     const mask = gitAttentionMask(N, ids.shape[1]!, past, imageTokens, attentionMask);
-    const out = this.encoder.forward(x, mask, cache?.layers ?? null);
-    return { hidden: out.hidden, cache: { layers: out.cache, imageTokens, textTokens: textStart + ids.shape[1]! } };
+    const hidden = this.encoder.forward(x, mask, cache?.kv ?? null);
+    if (cache !== null) Object.assign(cache, { imageTokens, textTokens: textStart + ids.shape[1]! });
+    return hidden;
   }
 
   /** HF's GitModel forward: last hidden state over [image tokens ; text tokens] (B, N + T, C). */
   forward(pixels: Tensor | null, ids: Tensor, opts: { interpolatePosEncoding?: boolean; attentionMask?: Tensor | null } = {}): Tensor {
     const visual = pixels === null ? null : this.encodeImage(pixels, opts);
-    return this.decode(visual, ids, { attentionMask: opts.attentionMask }).hidden;
+    return this.decode(visual, ids, { attentionMask: opts.attentionMask });
   }
 }
 
@@ -139,10 +148,14 @@ export class GitForCausalLM extends Module {
     return { logits: this.output.forward(hidden), hidden };
   }
 
-  /** A batch to decode from images (B, 3, H, W) or from image tokens already at the decoder width (B, N, C). */
-  startDecoding(inputs: { pixelValues: Tensor; interpolatePosEncoding?: boolean } | { visual: Tensor }, opts: { hfPositions?: boolean } = {}): GitDecodeSession {
+  /**
+   * A batch to decode from images (B, 3, H, W) or from image tokens already at the decoder width (B, N, C);
+   * maxLength: the text tokens a generation will need (the cache grows past it if need be).
+   */
+  startDecoding(inputs: { pixelValues: Tensor; interpolatePosEncoding?: boolean } | { visual: Tensor },
+    opts: { hfPositions?: boolean; maxLength?: number } = {}): GitDecodeSession {
     const visual = 'visual' in inputs ? inputs.visual : noGrad(() => this.git.encodeImage(inputs.pixelValues, inputs));
-    return new GitDecodeSession(this, visual, opts.hfPositions ?? false);
+    return new GitDecodeSession(this, visual, opts.hfPositions ?? false, opts.maxLength ?? 64);
   }
 }
 
@@ -153,25 +166,25 @@ export class GitForCausalLM extends Module {
  * where the full forward puts text token i at i; only for matching HF's generated ids.
  */
 export class GitDecodeSession implements DecodeSession {
-  #visual: Tensor | null;
-  #cache: GitCache | null = null;
+  #visual: Tensor | null; // the image tokens until the first step writes them into the cache
+  readonly #cache: GitCache;
 
-  constructor(readonly model: GitForCausalLM, visual: Tensor, readonly hfPositions: boolean) {
+  constructor(readonly model: GitForCausalLM, visual: Tensor, readonly hfPositions: boolean, maxLength = 64) {
     this.#visual = visual;
+    this.#cache = model.git.newCache(visual.shape[0]!, visual.shape[1]! + maxLength);
   }
 
   get batch(): number {
-    return this.#cache?.layers[0]?.key.shape[0] ?? this.#visual!.shape[0]!;
+    return this.#cache.kv.batch;
   }
 
   /** ids (B, t) after the tokens already fed → logits after the last of them (B, V). */
   step(ids: Tensor): Tensor {
     return noGrad(() => {
       const cache = this.#cache;
-      const i = cache?.textTokens ?? 0;
-      const positionIds = this.hfPositions && cache !== null && ids.shape[1] === 1 ? tensor([[cache.imageTokens + 2 * i]], { dtype: 'int32' }) : null;
-      const { hidden, cache: next } = this.model.git.decode(cache === null ? this.#visual : null, ids, { cache, positionIds });
-      this.#cache = next;
+      const i = cache.textTokens;
+      const positionIds = this.hfPositions && this.#visual === null && ids.shape[1] === 1 ? tensor([[cache.imageTokens + 2 * i]], { dtype: 'int32' }) : null;
+      const hidden = this.model.git.decode(this.#visual, ids, { cache, positionIds });
       this.#visual = null;
       const B = hidden.shape[0]!;
       return this.model.output.forward(hidden.slice(1, -1)).reshape(B, this.model.config.vocab_size); // (B, V)
@@ -180,11 +193,7 @@ export class GitDecodeSession implements DecodeSession {
 
   /** Row r continues as old row rows[r] (beam search expands and reorders rows this way). */
   select(rows: ArrayLike<number>): void {
-    const index = tensor(Array.from(rows), { dtype: 'int32' });
-    if (this.#visual !== null) this.#visual = indexSelect(this.#visual, 0, index);
-    if (this.#cache !== null) {
-      const layers = this.#cache.layers.map(({ key, value }) => ({ key: indexSelect(key, 0, index), value: indexSelect(value, 0, index) }));
-      this.#cache = { ...this.#cache, layers };
-    }
+    if (this.#visual !== null) this.#visual = indexSelect(this.#visual, 0, tensor(Array.from(rows), { dtype: 'int32' }));
+    this.#cache.kv.select(rows);
   }
 }

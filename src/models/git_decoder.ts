@@ -2,12 +2,13 @@
 // [image tokens ; text tokens] with GIT's mask, as HF transformers writes it (GitEmbeddings … GitEncoder):
 // https://github.com/huggingface/transformers/blob/main/src/transformers/models/git/modeling_git.py
 // Keys are HF's below `git.`: `embeddings.word_embeddings.weight`, `encoder.layer.{i}.attention.self.query.weight`, …
-import { Generator, Tensor, concat, full, ne, type LinearActivation } from '../tensor/index.ts';
+import { Generator, Tensor, full, ne, type LinearActivation } from '../tensor/index.ts';
 import { Dropout, Embedding, LayerNorm, Linear, Module } from '../nn/index.ts';
 import { ConfigError, checkConfig } from './config.ts';
 import { fusableAct, hiddenAct, type HiddenAct } from './hidden_act.ts';
 import { attend } from './attention.ts';
 import { mergeHeads, splitHeads } from './heads.ts';
+import type { KVCache } from './kv_cache.ts';
 
 /** The keys of HF's GitConfig that shape the decoder. */
 export interface GitTextConfig {
@@ -33,12 +34,6 @@ export function checkGitTextConfig(c: GitTextConfig): void {
     checkConfig(c[key] >= 0 && c[key] < 1, () => `${key} ${c[key]} must be in [0, 1)`);
   }
   hiddenAct(c.hidden_act);
-}
-
-/** Keys and values of one decoder layer for every token seen so far, image tokens first: (B, nh, L, hs) each. */
-export interface GitLayerCache {
-  key: Tensor;
-  value: Tensor;
 }
 
 /** Word + position embeddings, then LayerNorm and dropout. */
@@ -89,18 +84,15 @@ export class GitSelfAttention extends Module {
     this.value = new Linear(C, C);
   }
 
-  /** x (B, T, C) after `past` cached keys → context (B, T, C) and the keys/values of all L + T tokens. */
-  forward(x: Tensor, mask: Tensor, past: GitLayerCache | null): { context: Tensor; cache: GitLayerCache } {
+  /** x (B, T, C) → context (B, T, C); with a cache, its keys/values are appended and every cached token attended to. */
+  forward(x: Tensor, mask: Tensor, cache: KVCache | null, layer: number): Tensor {
     const nh = this.config.num_attention_heads;
     let k = splitHeads(this.key.forward(x), nh); // (B, nh, T, hs)
     let v = splitHeads(this.value.forward(x), nh);
-    if (past !== null) {
-      k = concat([past.key, k], 2); // (B, nh, L + T, hs)
-      v = concat([past.value, v], 2);
-    }
+    if (cache !== null) [k, v] = cache.append(layer, k, v); // (B, nh, L + T, hs)
     const q = splitHeads(this.query.forward(x), nh);
     const dropout = { p: this.config.attention_probs_dropout_prob, rng: this.rng, training: this.training };
-    return { context: mergeHeads(attend(q, k, v, { bias: mask, dropout })), cache: { key: k, value: v } };
+    return mergeHeads(attend(q, k, v, { bias: mask, dropout }));
   }
 }
 
@@ -162,10 +154,10 @@ export class GitLayer extends Module {
     this.output = new GitResidualOutput(config.intermediate_size, config, rng);
   }
 
-  forward(x: Tensor, mask: Tensor, past: GitLayerCache | null): { hidden: Tensor; cache: GitLayerCache } {
-    const { context, cache } = this.attention.self.forward(x, mask, past);
+  forward(x: Tensor, mask: Tensor, cache: KVCache | null, layer: number): Tensor {
+    const context = this.attention.self.forward(x, mask, cache, layer);
     const a = this.attention.output.forward(context, x); // (B, T, C)
-    return { hidden: this.output.forward(this.intermediate.forward(a), a), cache };
+    return this.output.forward(this.intermediate.forward(a), a);
   }
 }
 
@@ -177,15 +169,10 @@ export class GitEncoder extends Module {
     this.layer = Array.from({ length: config.num_hidden_layers }, () => new GitLayer(config, rng));
   }
 
-  /** x (B, T, C) → (B, T, C) and every layer's keys/values (appended to `past` when given). */
-  forward(x: Tensor, mask: Tensor, past: GitLayerCache[] | null): { hidden: Tensor; cache: GitLayerCache[] } {
-    const cache: GitLayerCache[] = [];
-    this.layer.forEach((layer, i) => {
-      const out = layer.forward(x, mask, past?.[i] ?? null);
-      x = out.hidden;
-      cache.push(out.cache);
-    });
-    return { hidden: x, cache };
+  /** x (B, T, C) → (B, T, C); a cache supplies the earlier tokens' keys/values and keeps these ones. */
+  forward(x: Tensor, mask: Tensor, cache: KVCache | null = null): Tensor {
+    this.layer.forEach((layer, i) => (x = layer.forward(x, mask, cache, i)));
+    return x;
   }
 }
 

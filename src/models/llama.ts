@@ -8,6 +8,7 @@ import { UserError } from '../errors.ts';
 import { attend } from './attention.ts';
 import { KVCache } from './kv_cache.ts';
 import type { DecodeSession } from './generate.ts';
+import { PaddingMaskError, PaddingRecord, maskFlags, realPrefix, type Placement } from './left_padding.ts';
 
 /** The keys of HF's LlamaConfig that the computation reads (config.json loads as it is). */
 export interface LlamaConfig {
@@ -82,23 +83,32 @@ function sizes(c: LlamaConfig): { heads: number; kvHeads: number; headDim: numbe
 type Projection = Linear | LoraLinear;
 
 /**
- * cos and sin (T, hs) of the rotary angles pos·θ^(−2i/hs) for positions start..start+T−1, each frequency twice
- * ([f, f], HF's layout), rounded through float32 at each step as HF computes them.
+ * cos and sin of the rotary angles pos·θ^(−2i/hs) for the positions (B·T, row-major), each frequency twice ([f, f],
+ * HF's layout), rounded through float32 at each step as HF computes them: (T, hs) when every row has the same
+ * positions, else (B, 1, T, hs), one table per row (left-padded batches).
  */
-function rotaryTables(start: number, T: number, headDim: number, theta: number): [Tensor, Tensor] {
+function rotaryTables(positions: Int32Array, B: number, T: number, headDim: number, theta: number): [Tensor, Tensor] {
   const half = headDim / 2;
   const f32 = Math.fround;
   const invFreq = Array.from({ length: half }, (_, i) => f32(1 / f32(theta ** f32((2 * i) / headDim))));
-  const cos = new Float32Array(T * headDim);
-  const sin = new Float32Array(T * headDim);
-  for (let t = 0; t < T; t++) {
+  const shared = positions.every((p, i) => p === positions[i % T]);
+  const n = shared ? T : B * T;
+  const cos = new Float32Array(n * headDim);
+  const sin = new Float32Array(n * headDim);
+  for (let t = 0; t < n; t++) {
     for (let i = 0; i < half; i++) {
-      const angle = f32((start + t) * invFreq[i]!);
+      const angle = f32(positions[t]! * invFreq[i]!);
       cos[t * headDim + i] = cos[t * headDim + half + i] = Math.cos(angle);
       sin[t * headDim + i] = sin[t * headDim + half + i] = Math.sin(angle);
     }
   }
-  return [new Tensor(cos, [T, headDim]), new Tensor(sin, [T, headDim])];
+  const shape = shared ? [T, headDim] : [B, 1, T, headDim];
+  return [new Tensor(cos, shape), new Tensor(sin, shape)];
+}
+
+/** The default placement: positions start..start+T−1 in every row, nothing padded. */
+function contiguousPlacement(B: number, T: number, start: number): Placement {
+  return { positions: Int32Array.from({ length: B * T }, (_, i) => start + (i % T)), keyBias: null };
 }
 
 /** x·cos + rotate_half(x)·sin with rotate_half(x) = [−x₂, x₁] over the two halves of the last dim. */
@@ -123,8 +133,8 @@ class LlamaAttention extends Module {
     this.o_proj = new Linear(heads * headDim, config.hidden_size, { bias });
   }
 
-  /** x (B, T, C) at positions past..past+T−1 → (B, T, C); with a cache, attends over every position it holds. */
-  forward(x: Tensor, rope: [Tensor, Tensor], cache: KVCache | null, layer: number): Tensor {
+  /** x (B, T, C) → (B, T, C); with a cache, attends over every position it holds, padded keys hidden by keyBias (B, 1, 1, L). */
+  forward(x: Tensor, rope: [Tensor, Tensor], keyBias: Tensor | null, cache: KVCache | null, layer: number): Tensor {
     const [B, T] = x.shape as [number, number];
     const { heads, kvHeads, headDim } = sizes(this.config);
     const split = (t: Tensor, n: number): Tensor => t.reshape(B, T, n, headDim).transpose(1, 2); // (B, n, T, hs)
@@ -132,7 +142,7 @@ class LlamaAttention extends Module {
     let k = applyRotary(split(this.k_proj.forward(x), kvHeads), ...rope);
     let v = split(this.v_proj.forward(x), kvHeads);
     if (cache) [k, v] = cache.append(layer, k, v); // (B, nkv, L, hs)
-    const y = attend(q, k, v, { causal: true }); // (B, nh, T, hs)
+    const y = attend(q, k, v, { causal: true, bias: keyBias }); // (B, nh, T, hs)
     return this.o_proj.forward(y.transpose(1, 2).reshape(B, T, heads * headDim));
   }
 }
@@ -165,8 +175,8 @@ class LlamaDecoderLayer extends Module {
     this.input_layernorm = new RMSNorm(c.hidden_size, c.rms_norm_eps);
     this.post_attention_layernorm = new RMSNorm(c.hidden_size, c.rms_norm_eps);
   }
-  forward(x: Tensor, rope: [Tensor, Tensor], cache: KVCache | null, layer: number): Tensor {
-    const h = x.add(this.self_attn.forward(this.input_layernorm.forward(x), rope, cache, layer));
+  forward(x: Tensor, rope: [Tensor, Tensor], keyBias: Tensor | null, cache: KVCache | null, layer: number): Tensor {
+    const h = x.add(this.self_attn.forward(this.input_layernorm.forward(x), rope, keyBias, cache, layer));
     return h.add(this.mlp.forward(this.post_attention_layernorm.forward(h)));
   }
 }
@@ -182,12 +192,17 @@ class LlamaModel extends Module {
     this.norm = new RMSNorm(config.hidden_size, config.rms_norm_eps);
   }
 
-  /** inputs (B, T, C) → last hidden state (B, T, C) after the final norm; a cache supplies and keeps earlier positions. */
-  forward(inputsEmbeds: Tensor, cache: KVCache | null = null): Tensor {
+  /**
+   * inputs (B, T, C) → last hidden state (B, T, C) after the final norm; a cache supplies and keeps earlier
+   * positions. `placement` gives each token's position and the padded keys; by default the tokens follow the cache.
+   */
+  forward(inputsEmbeds: Tensor, cache: KVCache | null = null, placement: Placement | null = null): Tensor {
     const { headDim, theta } = sizes(this.config);
-    const rope = rotaryTables(cache?.length ?? 0, inputsEmbeds.shape[1]!, headDim, theta);
+    const [B, T] = inputsEmbeds.shape as [number, number];
+    const { positions, keyBias } = placement ?? contiguousPlacement(B, T, cache?.length ?? 0);
+    const rope = rotaryTables(positions, B, T, headDim, theta);
     let h = inputsEmbeds;
-    this.layers.forEach((layer, i) => (h = layer.forward(h, rope, cache, i)));
+    this.layers.forEach((layer, i) => (h = layer.forward(h, rope, keyBias, cache, i)));
     return this.norm.forward(h);
   }
 }
@@ -220,34 +235,58 @@ export class LlamaForCausalLM extends Module {
     return this.lm_head ? this.lm_head.forward(hidden) : matmul(hidden, transpose(this.model.embed_tokens.weight));
   }
 
-  /** Token ids (B, T) int32, or embeddings (B, T, C) (a prefix of other features may lead the text). */
-  forward(input: Tensor): LlamaOutput {
-    const lastHiddenState = this.model.forward(input.dtype === 'int32' ? this.embed(input) : input);
+  /**
+   * Token ids (B, T) int32, or embeddings (B, T, C) (a prefix of other features may lead the text). attentionMask
+   * (B, T), 1 for a real token and 0 for padding, places each token after the real ones before it in its row and
+   * hides the padding from every query (outputs at padded positions are meaningless), as HF generate's left padding.
+   */
+  forward(input: Tensor, { attentionMask = null }: { attentionMask?: Tensor | null } = {}): LlamaOutput {
+    const [B, T] = input.shape as [number, number];
+    const placement = attentionMask ? new PaddingRecord(B).extend(T, maskFlags(attentionMask, B, T)) : null;
+    const lastHiddenState = this.model.forward(input.dtype === 'int32' ? this.embed(input) : input, null, placement);
     return { lastHiddenState, logits: this.logits(lastHiddenState) };
   }
 
-  /** A decode session over `batch` rows; `prefixEmbeds` (B, P, C), when given, is run ahead of the first ids. */
-  startDecoding({ batch, prefixEmbeds = null, maxLength = 64 }: { batch: number; prefixEmbeds?: Tensor | null; maxLength?: number }): DecodeSession {
+  /**
+   * A decode session over `batch` rows; `prefixEmbeds` (B, P, C), when given, is run ahead of the first ids.
+   * attentionMask (B, t) marks the padding of the prompt that the first step feeds (prompts of different lengths,
+   * padded on the left); a step may also pass the mask of its own tokens. The session remembers which cached
+   * positions are padding, through select() too.
+   */
+  startDecoding({ batch, prefixEmbeds = null, maxLength = 64, attentionMask = null }: {
+    batch: number; prefixEmbeds?: Tensor | null; maxLength?: number; attentionMask?: Tensor | null;
+  }): DecodeSession & { step(ids: Tensor, attentionMask?: Tensor | null): Tensor } {
     const { kvHeads, headDim } = sizes(this.config);
     if (prefixEmbeds && (prefixEmbeds.ndim !== 3 || prefixEmbeds.shape[0] !== batch || prefixEmbeds.shape[2] !== this.config.hidden_size)) {
       throw new LlamaConfigError(`prefix embeddings must be (${batch}, P, ${this.config.hidden_size}), got [${prefixEmbeds.shape}]`);
     }
     const cache = new KVCache(this.config.num_hidden_layers, batch, kvHeads, headDim, maxLength + (prefixEmbeds?.shape[1] ?? 0));
+    const padding = new PaddingRecord(batch);
     let prefix = prefixEmbeds;
+    let promptMask = attentionMask;
     return {
       get batch() {
         return cache.batch;
       },
-      step: (ids: Tensor): Tensor => {
+      step: (ids: Tensor, stepMask: Tensor | null = null): Tensor => {
+        const [B, t] = ids.shape as [number, number];
+        const mask = stepMask ?? promptMask;
+        promptMask = null;
+        const flags = mask ? maskFlags(mask, B, t) : null;
+        for (let b = 0; flags && b < B; b++) {
+          if (!flags[b * t + t - 1]) throw new PaddingMaskError(`row ${b} ends in padding, so it would predict from a pad token; pad prompts on the left`);
+        }
         let x = this.embed(ids); // (B, t, C)
         if (prefix) x = concat([prefix, x], 1); // (B, P + t, C)
+        const placement = padding.extend(x.shape[1]!, flags && prefix ? realPrefix(flags, B, prefix.shape[1]!) : flags);
         prefix = null;
-        const h = this.model.forward(x, cache);
+        const h = this.model.forward(x, cache, placement);
         return this.logits(h.slice(1, -1).squeeze(1)); // (B, V)
       },
       select: (rows) => {
-        if (prefix) throw new LlamaConfigError('select before the first step would drop the prefix; step the prompt first');
+        if (prefix || promptMask) throw new LlamaConfigError('select before the first step would drop the prefix or the prompt mask; step the prompt first');
         cache.select(rows);
+        padding.select(rows);
       },
     };
   }
