@@ -39,6 +39,19 @@ test('wrapping: step 0 equals the base, only adapters train', () => {
   assert.equal(net.layer[0].k.weight.grad, null, 'frozen base gets no gradient');
 });
 
+test('a wrapped layer keeps the activation its caller fuses into Linear.forward', () => {
+  class Mlp extends Module {
+    fc1 = new Linear(6, 8);
+    forward(t: Tensor): Tensor {
+      return this.fc1.forward(t, 'gelu');
+    }
+  }
+  const m = new Mlp();
+  const before = m.forward(x);
+  applyLora(m, { targets: ['fc1'], r: 2, alpha: 2 });
+  assertClose(m.forward(x), before, 1e-6, 'GELU kept after wrapping');
+});
+
 test('merging folds W + scale·B·A and changes no output', () => {
   const net = new Net();
   applyLora(net, { targets: [/\.v$/], r: 3, alpha: 3 });

@@ -3,7 +3,7 @@
 // The wrapped layer keeps the base keys (`q.weight`), so base checkpoints load unchanged; the adapter adds
 // `q.lora_A.weight` and `q.lora_B.weight`. peft's names (`base_model.model.` prefix, `.default` adapter name) are
 // translated at load time. https://github.com/huggingface/peft/blob/main/src/peft/tuners/lora/layer.py
-import { Tensor, Generator, dropout, linear, matmul, transpose, zeros, noGrad } from '../tensor/index.ts';
+import { Tensor, Generator, dropout, gelu, linear, matmul, transpose, zeros, noGrad, type LinearActivation } from '../tensor/index.ts';
 import { Module, matchesKey, StateDictError, type KeyPattern } from './module.ts';
 import { Linear } from './layers.ts';
 import { uniformInit } from './init.ts';
@@ -23,13 +23,16 @@ class LoraFactor extends Module {
   }
 }
 
+let loraCount = 0;
+
 export class LoraLinear extends Module {
   weight: Tensor;
   bias: Tensor | null;
   lora_A: LoraFactor;
   lora_B: LoraFactor;
   readonly scale: number;
-  readonly #rng = new Generator(0);
+  // each adapter its own dropout stream (the same seed everywhere would drop the same features in every layer)
+  readonly #rng = new Generator(0x10ba + loraCount++);
 
   constructor(base: Linear, readonly r: number, readonly alpha: number, readonly dropoutP = 0) {
     super();
@@ -49,11 +52,13 @@ export class LoraLinear extends Module {
     return this.weight.shape[0];
   }
 
-  forward(x: Tensor): Tensor {
+  /** Takes the same arguments as Linear.forward: an activation applies after the adapter's term is added. */
+  forward(x: Tensor, activation: LinearActivation | null = null): Tensor {
     const y = linear(x, this.weight, this.bias); // (…, out), exactly the wrapped Linear's output
     const xd = this.dropoutP > 0 && this.training ? dropout(x, this.dropoutP, this.#rng, true) : x;
     const low = matmul(xd, transpose(this.lora_A.weight)); // (…, r)
-    return y.add(matmul(low, transpose(this.lora_B.weight)).mul(this.scale)); // (…, out)
+    const out = y.add(matmul(low, transpose(this.lora_B.weight)).mul(this.scale)); // (…, out)
+    return activation === null ? out : gelu(out, activation === 'gelu' ? 'none' : 'tanh');
   }
 
   /** A plain Linear whose weight is W + scale·B·A: the same outputs with no adapter cost. */
