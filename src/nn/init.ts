@@ -14,6 +14,11 @@ export function uniformInit(shape: number[], fanIn: number, rng: Generator = gen
   return rng.uniform(shape, -bound, bound).requireGrad();
 }
 
+/** A seed for a layer's own random stream (dropout), drawn from the init generator so manualSeed fixes it too. */
+export function nextSeed(rng: Generator = generator): number {
+  return rng.nextUint32();
+}
+
 export function normalInit(shape: number[], std = 1, rng: Generator = generator): Tensor {
   return rng.normal(shape, 0, std).requireGrad();
 }

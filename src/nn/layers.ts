@@ -4,7 +4,7 @@ import {
   type ConvOptions, type ConvTransposeOptions, type LinearActivation,
 } from '../tensor/index.ts';
 import { Module } from './module.ts';
-import { constantInit, normalInit, uniformInit } from './init.ts';
+import { constantInit, nextSeed, normalInit, uniformInit } from './init.ts';
 
 /** y = x·Wᵀ + b with W (out, in) as torch stores it. */
 export class Linear extends Module {
@@ -91,7 +91,8 @@ export class ConvTranspose2d extends Module {
 }
 
 export class Dropout extends Module {
-  constructor(readonly p: number, readonly rng: Generator = new Generator(0)) {
+  // each instance its own stream by default, so two dropout layers never drop the same units
+  constructor(readonly p: number, readonly rng: Generator = new Generator(nextSeed())) {
     super();
   }
   forward(x: Tensor): Tensor {

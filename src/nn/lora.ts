@@ -6,7 +6,7 @@
 import { Tensor, Generator, dropout, gelu, linear, matmul, transpose, zeros, noGrad, type LinearActivation } from '../tensor/index.ts';
 import { Module, matchesKey, StateDictError, type KeyPattern } from './module.ts';
 import { Linear } from './layers.ts';
-import { uniformInit } from './init.ts';
+import { nextSeed, uniformInit } from './init.ts';
 
 export interface LoraConfig {
   /** module keys to wrap: globs or RegExps over the Linear's key (`encoder.block.0.layer.0.SelfAttention.q`), or bare names (`q`) matching the last segment */
@@ -23,8 +23,6 @@ class LoraFactor extends Module {
   }
 }
 
-let loraCount = 0;
-
 export class LoraLinear extends Module {
   weight: Tensor;
   bias: Tensor | null;
@@ -32,7 +30,7 @@ export class LoraLinear extends Module {
   lora_B: LoraFactor;
   readonly scale: number;
   // each adapter its own dropout stream (the same seed everywhere would drop the same features in every layer)
-  readonly #rng = new Generator(0x10ba + loraCount++);
+  readonly #rng = new Generator(nextSeed());
 
   constructor(base: Linear, readonly r: number, readonly alpha: number, readonly dropoutP = 0) {
     super();
