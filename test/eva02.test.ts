@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Generator, noGrad, tensor } from '../src/tensor/index.ts';
-import { readSafetensors } from '../src/nn/index.ts';
+import { readSafetensors } from '../src/nn/safetensors.ts';
 import { Eva, EVA02_LARGE_PATCH14_224, EVA02_LARGE_PATCH14_448, type EvaConfig } from '../src/models/eva02.ts';
 import { rotaryTables } from '../src/models/rotary_embedding.ts';
 import { ConfigError } from '../src/models/config.ts';

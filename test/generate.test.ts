@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, full, tensor } from '../src/tensor/index.ts';
-import { readSafetensors } from '../src/nn/index.ts';
+import { readSafetensors } from '../src/nn/safetensors.ts';
 import { beamSearch, greedy, lengthPenalty, GenerateError, type DecodeSession } from '../src/models/generate.ts';
 import { KVCache, KVCacheError } from '../src/models/kv_cache.ts';
 import { LlamaForCausalLM, type LlamaConfig } from '../src/models/llama.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { concat, full, indexSelect, logSoftmax, noGrad, tensor } from '../src/tensor/index.ts';
-import { readSafetensors } from '../src/nn/index.ts';
+import { readSafetensors } from '../src/nn/safetensors.ts';
 import { GitForCausalLM, type GitConfig } from '../src/models/git.ts';
 import { greedy } from '../src/models/generate.ts';
 import { ConfigError } from '../src/models/config.ts';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, concat, noGrad } from '../src/tensor/index.ts';
-import { readSafetensors } from '../src/nn/index.ts';
+import { readSafetensors } from '../src/nn/safetensors.ts';
 import { LlamaForCausalLM, type LlamaConfig } from '../src/models/llama.ts';
 import { beamSearch, greedy } from '../src/models/generate.ts';
 import { PaddingMaskError, PaddingRecord } from '../src/models/left_padding.ts';

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Generator, Tensor, conv2d, gelu, layerNorm, noGrad, pad, resize, sum, tensor } from '../src/tensor/index.ts';
-import { readSafetensors, StateDictError } from '../src/nn/index.ts';
+import { StateDictError } from '../src/nn/index.ts';
+import { readSafetensors } from '../src/nn/safetensors.ts';
 import {
   SamModel, SamConfigError, SamPromptError, SamVisionLayer, SAM_VIT_B, SAM_VIT_H, samConfig, relativePositions,
   windowPartition, windowUnpartition, type SamConfig,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crossEntropy, full, mul, noGrad, sum, tensor, Tensor } from '../src/tensor/index.ts';
-import { readSafetensors } from '../src/nn/index.ts';
+import { readSafetensors } from '../src/nn/safetensors.ts';
 import {
   FLAN_T5_BASE, FLAN_T5_LARGE, FLAN_T5_SMALL, FLAN_T5_XL, T5ConfigError, T5ForConditionalGeneration, relativePositionBucket, t5StateDict,
   type T5Config,

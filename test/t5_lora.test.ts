@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crossEntropy, mul, noGrad, sum } from '../src/tensor/index.ts';
-import { applyLora, fromPeftKey, loadLora, mergeLora, readSafetensors } from '../src/nn/index.ts';
+import { applyLora, fromPeftKey, loadLora, mergeLora } from '../src/nn/index.ts';
+import { readSafetensors } from '../src/nn/safetensors.ts';
 import { T5ForConditionalGeneration, t5StateDict, type T5Config } from '../src/models/t5.ts';
 import { assertClose, fixturesDir, loadFixture, need, assertGradients } from './helpers.ts';
 

@@ -5,12 +5,19 @@ import { TensorError } from '../errors.ts';
 import { jsGemm } from './js.ts';
 import * as jsRows from './rows.ts';
 import { BINARY, BMODE, UNARY, type BinaryOp, type UnaryOp } from './elementwise_native.ts';
-import { loadError, loadNative, type NativeKernels } from './native.ts';
+// the addon loader in Node, a stub without Node imports in a browser bundle (package.json "imports")
+import { loadError, loadNative } from '#native-kernels';
+import type { NativeKernels } from './native.ts';
 
 export type BackendName = 'native' | 'js';
 
+// a browser has no process: no environment, and the TypeScript kernels are the only ones, so nothing to warn about
+const inNode = typeof process !== 'undefined';
+const env: Record<string, string | undefined> = inNode ? process.env : {};
+const warn = (message: string): void => void (inNode && process.emitWarning(message));
+
 function choose(): NativeKernels | null {
-  const want = process.env.PIXELLLM_BACKEND;
+  const want = env.PIXELLLM_BACKEND;
   if (want === 'js') return null;
   if (want !== undefined && want !== '' && want !== 'native') {
     throw new TensorError(`PIXELLLM_BACKEND=${want} is not a backend; use 'native' or 'js'`);
@@ -20,7 +27,7 @@ function choose(): NativeKernels | null {
     throw new TensorError(`PIXELLLM_BACKEND=native but the addon did not load (${loadError}); build it with \`npm run build:addon\``);
   }
   if (native === null) {
-    process.emitWarning(`pixelllm: native kernels unavailable (${loadError}); using the slower TypeScript backend. Build them with \`npm run build:addon\`.`);
+    warn(`pixelllm: native kernels unavailable (${loadError}); using the slower TypeScript backend. Build them with \`npm run build:addon\`.`);
   }
   return native;
 }
