@@ -160,3 +160,13 @@ test('KV cache: writes in place, grows when full, selects rows', () => {
   assert.throws(() => cache.append(0, kv([1, 1, 2, 2], 1), kv([1, 1, 2, 2], 1)), KVCacheError);
   assert.throws(() => cache.select([3]), /row 3 is not in a batch of 3/);
 });
+
+test('beam search with several EOS ids keeps K live beams (two EOS could otherwise crowd out a live hypothesis)', () => {
+  // from 5: EOS ids 0, 1, 2 rank first, then 3 and 4; both 3 and 4 end with EOS 0 next.
+  // α = 2: [3, 0] scores ln .18 / (7/6)² = −1.260, [4, 0] ln .17 / (7/6)² = −1.302, both above [0] at ln .22 / 1 = −1.514;
+  // with only 2K candidates at the first step (0, 1, 2, 3), 4 would never be kept
+  const table = { 5: { 0: 0.22, 1: 0.22, 2: 0.21, 3: 0.18, 4: 0.17 }, 3: { 0: 1 }, 4: { 0: 1 } };
+  const r = beamSearch(bigramSession(table, 1), full([1, 1], 5, 'int32'), { maxNewTokens: 3, eosTokenId: [0, 1, 2], padTokenId: 0, numBeams: 2, lengthPenalty: 2 });
+  assert.deepEqual(r.sequences.tolist(), [[[5, 3, 0], [5, 4, 0]]]); // (B, K, L)
+  assert.ok(Math.abs(r.scores[1] - Math.log(0.17) / (7 / 6) ** 2) < 1e-6);
+});

@@ -78,3 +78,11 @@ test('adapters save and load alone, in our names and in peft\'s', () => {
   assert.throws(() => loadLora(b, short, 'adapter.safetensors'), /adapter\.safetensors does not fit Net:[\s\S]*missing keys \(1\): layer\.1\.q\.lora_B\.weight/);
   assert.throws(() => applyLora(new Net(), { targets: ['query'], r: 2, alpha: 2 }), StateDictError);
 });
+
+test('a second applyLora keeps the first adapters trainable', () => {
+  const net = new Net();
+  applyLora(net, { targets: ['q'], r: 2, alpha: 2 });
+  applyLora(net, { targets: ['v'], r: 2, alpha: 2 });
+  assert.deepEqual(net.trainableParameters().map(([k]) => k).sort(), [...loraStateDict(net).keys()].sort());
+  assert.equal(loraStateDict(net).size, 8);
+});

@@ -78,3 +78,12 @@ test('Linear and MLP compute x·Wᵀ + b', () => {
   const y = new MLP([2, 3, 1], 'relu', true).forward(new Tensor(new Float32Array([1, -1]), [1, 2]));
   assert.ok(y.item() > 0 && y.item() < 1);
 });
+
+test('a checkpoint refused for a wrong dtype leaves the module untouched', () => {
+  const net = new Net();
+  const before = net.blocks[0].attn.weight.toArray();
+  const state = new Net().stateDict();
+  state.set('head.layers.1.bias', new Tensor(new Int32Array(2), [2]));
+  assert.throws(() => net.loadStateDict(state), /wrong type \(1\): head\.layers\.1\.bias: int32 into float32/);
+  assert.deepEqual(net.blocks[0].attn.weight.toArray(), before, 'no key was copied');
+});

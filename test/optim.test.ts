@@ -71,3 +71,20 @@ test('cosine schedule: warm-up is linear, the end reaches the floor', () => {
   assert.equal(cosineWithWarmup(110, 10, 110, 0.1), 0.1);
   assert.equal(cosineWithWarmup(500, 10, 110, 0.1), 0.1);
 });
+
+test('a parameter that first gets a gradient at a later update takes its own first Adam step, as torch counts per parameter', () => {
+  const a = tensor([1]).requireGrad();
+  const b = tensor([1]).requireGrad();
+  const opt = new AdamW([['a', a], ['b', b]], { lr: 0.1, weightDecay: 0 });
+  a.pow(2).sum().backward();
+  opt.update(); // b has no gradient: untouched, and its step count stays 0
+  assert.deepEqual(b.toArray(), [1]);
+  opt.zeroGrad();
+  a.add(b).pow(2).sum().backward();
+  opt.update();
+  // Adam's first step for b moves it by lr · m̂ / (√v̂ + eps) = lr · g / (|g| + eps) ≈ lr
+  assert.ok(Math.abs(b.toArray()[0] - 0.9) < 1e-6, `b = ${b.toArray()[0]}`);
+  const resumed = new AdamW([['a', a.detach().requireGrad()], ['b', b.detach().requireGrad()]], { lr: 0.1 });
+  resumed.loadStateDict(opt.stateDict());
+  assert.equal(resumed.stateDict().tensors.get('step.b')!.item(), 1);
+});

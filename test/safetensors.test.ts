@@ -59,3 +59,22 @@ test('a write that fails keeps the previous file and leaves no temporary behind'
   assert.throws(() => readSafetensors(join(dir, 'missing.safetensors')), /missing\.safetensors: cannot open \(ENOENT\)/);
   assert.ok(existsSync(path));
 });
+
+test('headers that break the format are refused: overlapping or trailing bytes, bad metadata', () => {
+  const craft = (name: string, header: unknown, data: Uint8Array) => {
+    const json = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(json.length));
+    const path = join(dir, name);
+    writeFileSync(path, Buffer.concat([len, json, data]));
+    return path;
+  };
+  const overlap = craft('overlap.st', { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8));
+  assert.throws(() => readSafetensors(overlap), /tensor b: data starts at 4, expected 8/);
+  const trailing = craft('trailing.st', { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(12));
+  assert.throws(() => readSafetensors(trailing), /the tensors end at byte \d+ but the file has \d+/);
+  const meta = craft('meta.st', { __metadata__: null, a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4));
+  assert.throws(() => readSafetensorsHeader(meta), /__metadata__ must map strings to strings, got null/);
+  const metaNum = craft('meta2.st', { __metadata__: { step: 5 } }, new Uint8Array(0));
+  assert.throws(() => readSafetensorsHeader(metaNum), /__metadata__ must map strings to strings/);
+});

@@ -211,7 +211,8 @@ export function beamSearch(session: DecodeSession, prompt: Tensor, opts: BeamOpt
           const base = live[b]![k]!.logProb;
           return base === -Infinity ? -Infinity : base + beamRows[k]!.logProbs[i - k * V]!;
         };
-        const candidates = topK(2 * K, K * V, score);
+        // enough candidates that K stay live even if every EOS id of every beam ranks first (HF keeps (1 + |eos|)·K)
+        const candidates = topK(Math.max(2, 1 + eos.size) * K, K * V, score);
         const nextLive: Beam[] = [];
         for (const c of candidates) {
           const [k, v] = [Math.floor(c / V), c % V];

@@ -93,7 +93,8 @@ const targetMatches = (key: string, t: KeyPattern): boolean =>
 export function applyLora(model: Module, config: LoraConfig, { freezeBase = true } = {}): string[] {
   const keys = model.namedModules().filter(([k, m]) => m instanceof Linear && config.targets.some((t) => targetMatches(k, t))).map(([k]) => k);
   if (keys.length === 0) throw new StateDictError(`LoRA targets ${config.targets.join(', ')} match no Linear layer of ${model.constructor.name}`);
-  if (freezeBase) model.freeze();
+  // peft freezes everything but adapters; adapters from an earlier applyLora keep training
+  if (freezeBase) model.freeze([/^(?!.*\.lora_[AB]\.weight$)/]);
   for (const key of keys) replaceModule(model, key, (old) => new LoraLinear(old as Linear, config.r, config.alpha, config.dropout ?? 0));
   return keys;
 }

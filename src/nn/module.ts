@@ -12,7 +12,10 @@ export type KeyPattern = string | RegExp;
 
 /** A glob (`*` any run of characters within the key, `**` the same across dots is not needed: `*` matches dots too) or a RegExp. */
 export function matchesKey(key: string, pattern: KeyPattern): boolean {
-  if (pattern instanceof RegExp) return pattern.test(key);
+  if (pattern instanceof RegExp) {
+    pattern.lastIndex = 0; // a /g or /y pattern would otherwise resume where its last match ended
+    return pattern.test(key);
+  }
   const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
   return re.test(key);
 }
@@ -107,24 +110,24 @@ export class Module {
     const missing = [...own.keys()].filter((k) => !state.has(k));
     const unexpected = [...state.keys()].filter((k) => !own.has(k));
     const wrongShape: string[] = [];
+    const wrongType: string[] = [];
+    // every check before the first copy, so a refused checkpoint leaves the module as it was
     for (const [key, t] of own) {
       const src = state.get(key);
-      if (src && src.shape.join() !== t.shape.join()) wrongShape.push(`${key}: expected [${t.shape}], got [${src.shape}]`);
+      if (!src) continue;
+      if (src.shape.join() !== t.shape.join()) wrongShape.push(`${key}: expected [${t.shape}], got [${src.shape}]`);
+      if ((src.dtype === 'bool') !== (t.dtype === 'bool') || (t.dtype === 'int32') !== (src.dtype === 'int32')) wrongType.push(`${key}: ${src.dtype} into ${t.dtype}`);
+      if (!(t.isContiguous && t.offset === 0 && t.data.length === t.size)) wrongType.push(`${key}: the module's tensor is a view; load into its base tensor instead`);
     }
-    if (wrongShape.length > 0 || (strict && (missing.length > 0 || unexpected.length > 0))) {
+    if (wrongShape.length > 0 || wrongType.length > 0 || (strict && (missing.length > 0 || unexpected.length > 0))) {
       const list = (title: string, keys: string[]) => (keys.length ? [`${title} (${keys.length}): ${keys.slice(0, 20).join(', ')}${keys.length > 20 ? ', ...' : ''}`] : []);
-      throw new StateDictError([`${source} does not fit ${this.constructor.name}:`, ...list('wrong shape', wrongShape),
+      throw new StateDictError([`${source} does not fit ${this.constructor.name}:`, ...list('wrong shape', wrongShape), ...list('wrong type', wrongType),
         ...list('missing keys', missing), ...list('unexpected keys', unexpected)].join('\n  '));
     }
     for (const [key, t] of own) {
       const src = state.get(key);
       if (!src) continue;
-      if (src.dtype === 'bool' || (t.dtype === 'int32') !== (src.dtype === 'int32')) {
-        throw new StateDictError(`${source}: ${key} is ${src.dtype}, the module holds ${t.dtype}`);
-      }
-      const values = src.values();
-      if (t.isContiguous && t.offset === 0 && t.data.length === t.size) t.data.set(values);
-      else throw new StateDictError(`${key}: the module's tensor is a view; load into its base tensor instead`);
+      t.data.set(src.values());
     }
     return { missing, unexpected };
   }

@@ -19,6 +19,8 @@ export interface AdamWOptions {
 interface Slot {
   key: string;
   param: Tensor;
+  /** updates this parameter has had: torch counts per parameter, skipping steps where it had no gradient */
+  step: number;
   m: Float32Array;
   v: Float32Array;
   decay: number;
@@ -43,7 +45,7 @@ export class AdamW {
         throw new UserError(`AdamW: parameter ${key} must be a contiguous float32 tensor (got ${param.dtype})`);
       }
       return {
-        key, param, m: new Float32Array(param.size), v: new Float32Array(param.size),
+        key, param, step: 0, m: new Float32Array(param.size), v: new Float32Array(param.size),
         decay: (opts.noDecay ?? []).some((p) => matchesKey(key, p)) ? 0 : wd, lrScale: opts.lrScale?.(key) ?? 1,
       };
     });
@@ -52,12 +54,13 @@ export class AdamW {
   /** One update from the parameters' .grad (a parameter without a gradient is left alone, as torch does). */
   update(): void {
     this.step++;
-    const bc1 = 1 - this.#b1 ** this.step;
-    const bc2Sqrt = Math.sqrt(1 - this.#b2 ** this.step);
     const [b1, b2, eps] = [this.#b1, this.#b2, this.#eps];
     for (const s of this.#slots) {
       const g = s.param.grad?.values();
       if (!g) continue;
+      s.step++;
+      const bc1 = 1 - b1 ** s.step;
+      const bc2Sqrt = Math.sqrt(1 - b2 ** s.step);
       const lr = this.lr * s.lrScale;
       const p = s.param.data as Float32Array;
       const keep = 1 - lr * s.decay; // decoupled decay: p ← p − lr·wd·p before the Adam step
@@ -75,12 +78,13 @@ export class AdamW {
     for (const s of this.#slots) s.param.grad = null;
   }
 
-  /** Moments under `exp_avg.<key>` / `exp_avg_sq.<key>` and the step, for checkpoints. */
+  /** Moments under `exp_avg.<key>` / `exp_avg_sq.<key>`, each parameter's step under `step.<key>`, and the global step. */
   stateDict(): { step: number; tensors: Map<string, Tensor> } {
     const tensors = new Map<string, Tensor>();
     for (const s of this.#slots) {
       tensors.set(`exp_avg.${s.key}`, new Tensor(s.m, s.param.shape));
       tensors.set(`exp_avg_sq.${s.key}`, new Tensor(s.v, s.param.shape));
+      tensors.set(`step.${s.key}`, new Tensor(Int32Array.of(s.step), [1]));
     }
     return { step: this.step, tensors };
   }
@@ -92,6 +96,8 @@ export class AdamW {
         if (!t || t.size !== buf.length) throw new UserError(`${source}: ${name}.${s.key} is ${t ? `of size ${t.size}, expected ${buf.length}` : 'missing'}`);
         buf.set(t.values());
       }
+      // a state without per-parameter steps (every parameter updated every step) takes the global one
+      s.step = state.tensors.get(`step.${s.key}`)?.item() ?? state.step;
     }
     this.step = state.step;
   }

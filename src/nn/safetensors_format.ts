@@ -31,6 +31,8 @@ export function headerLength(first8: Uint8Array, source: string, fileSize: numbe
   if (first8.length < 8 || fileSize < 8) throw new SafetensorsError(`${source}: too short to be a safetensors file`);
   const n = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
   if (n > fileSize - 8) throw new SafetensorsError(`${source}: header length ${n} runs past the end of the file (${fileSize} bytes)`);
+  // the reference library's cap: a larger "header" is a corrupt length, not JSON worth allocating
+  if (n > 100_000_000) throw new SafetensorsError(`${source}: header length ${n} is over the format's 100 MB limit; the file is corrupt`);
   return n;
 }
 
@@ -51,6 +53,8 @@ export function parseHeader(json: Uint8Array, source: string, fileSize: number):
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
+      const ok = typeof raw === 'object' && raw !== null && !Array.isArray(raw) && Object.values(raw).every((v) => typeof v === 'string');
+      if (!ok) fail(`__metadata__ must map strings to strings, got ${JSON.stringify(raw)?.slice(0, 80)}`);
       metadata = raw as Record<string, string>;
       continue;
     }
@@ -67,6 +71,13 @@ export function parseHeader(json: Uint8Array, source: string, fileSize: number):
     }
     entries.set(name, e);
   }
+  // as the reference library requires: the byte ranges tile the data section, no overlap, gap or trailing bytes
+  let end = 0;
+  for (const [name, e] of [...entries].sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0] || a[1].data_offsets[1] - b[1].data_offsets[1])) {
+    if (e.data_offsets[0] !== end) fail(`tensor ${name}: data starts at ${e.data_offsets[0]}, expected ${end} (tensors overlap or leave a gap)`);
+    end = e.data_offsets[1];
+  }
+  if (dataStart + end !== fileSize) fail(`the tensors end at byte ${dataStart + end} but the file has ${fileSize}`);
   return { entries, metadata, dataStart };
 }
 
