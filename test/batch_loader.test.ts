@@ -153,6 +153,14 @@ describe('batch loader', () => {
     assert.notDeepEqual(plain(first[0]!), plain(more[0]!));
   });
 
+  test('a refused resume state fails the first batch, not the process, even when the caller awaits something first', async () => {
+    const state = { ...new BatchLoader(options({ workers: 0 })).state(), seed: 12345 };
+    const loader = new BatchLoader(options({ workers: 0, resume: state }));
+    await new Promise((r) => setTimeout(r, 20)); // an unhandled rejection would end the test process here
+    await assert.rejects(loader.next(), /seed 12345/);
+    await loader.close();
+  });
+
   test('an evaluation pass gives each example once and then ends', async () => {
     const loader = new BatchLoader(options({ workers: 2, mode: 'eval', batchSize: 4, sources: [
       { name: 'c', task: 'caption', weight: 1, examples: captions.slice(0, 10) },

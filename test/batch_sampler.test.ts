@@ -158,3 +158,11 @@ describe('sampler errors', () => {
     await rejects(new BatchSampler(sources().slice(0, 1), { batchSize: 2, imageSize: 64, seed: 1 }).restore(state), /has sources \[coco-captions, coco-refs\] but this run has \[coco-captions\]/);
   });
 });
+
+test('a text with $ patterns goes into its prompt as written', async () => {
+  const odd = { ...refs[0]!, id: 'odd', text: "the $' sign and $& here" };
+  const s = new BatchSampler([{ name: 'r', task: 'refer', weight: 1, examples: [odd] }], { batchSize: 1, imageSize: 64, seed: 0, mode: 'eval' });
+  const plan = await s.next();
+  assert.equal(plan!.items[0]!.prompt, "where is the $' sign and $& here");
+});
+

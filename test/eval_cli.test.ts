@@ -142,3 +142,27 @@ test('densecap and regioncap run end to end; bad flags are user errors', async (
     console.error = err;
   }
 });
+
+test('a byte-order mark on line 1 is not a malformed line; trace reports coverage; refseg box P@0.5 counts missing boxes', async () => {
+  const gt = write('bom_gt.jsonl', [example({ task: 'refer', id: 'a', box: [0, 0, 10, 10] }), example({ task: 'refer', id: 'b', box: [0, 0, 10, 10] })]);
+  const pred = join(dir, 'bom_pred.jsonl');
+  writeFileSync(pred, '\uFEFF{"id": "a", "box": [0, 0, 10, 10]}\r\n{"id": "b", "box": [0, 0, 10, 10]}\r\n');
+  const refer = await runEval(['--task', 'refer', '--pred', pred, '--gt', gt]);
+  assert.equal(refer.code, 0);
+  assert.equal(refer.report.metrics['P@0.5'], 1);
+
+  // two narratives with one valid utterance each; only the first is predicted (exactly): point_l1 0 at coverage 1/2
+  const utter = { utterance: 'a dog', box: [0.1, 0.1, 0.5, 0.5], center: [0.3, 0.3] };
+  const tgt = write('trace_gt.jsonl', [example({ task: 'trace', id: 'n1', utterances: [utter] as never }), example({ task: 'trace', id: 'n2', utterances: [utter] as never })]);
+  const tp = write('trace_pred.jsonl', [{ id: 'n1', points: [[[10, 10], [50, 50]]] }]);
+  const trace = await runEval(['--task', 'trace', '--pred', tp, '--gt', tgt]);
+  assert.deepEqual([trace.report.metrics.point_l1, trace.report.metrics.coverage], [0, 0.5]);
+
+  // a 10×10 image, masks equal to the ground truth; one prediction without a box: box P@0.5 = 1/2, not 1/1
+  const full10 = compress(encodeBitmap({ height: 10, width: 10, data: new Uint8Array(100).fill(1) }));
+  const seg = (id: string) => example({ task: 'refer', id, box: [0, 0, 10, 10], width: 10, height: 10, segmentation: full10 });
+  const sgt = write('seg_gt.jsonl', [seg('s1'), seg('s2')]);
+  const sp = write('seg_pred.jsonl', [{ id: 's1', mask: full10, box: [0, 0, 10, 10] }, { id: 's2', mask: full10 }]);
+  const refseg = await runEval(['--task', 'refseg', '--pred', sp, '--gt', sgt]);
+  assert.deepEqual([refseg.report.metrics.cIoU, refseg.report.metrics['box P@0.5']], [1, 0.5]);
+});

@@ -2,6 +2,7 @@
 // code path scores predictions against COCO captions, RefCOCO, Visual Genome and Localized Narratives alike.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { jsonLine } from '../data/jsonl.ts';
 import type { Box, Example, Segmentation, UtteranceTarget } from '../data/types.ts';
 import { detectFormat, findDatasets, type DatasetReadOptions } from '../data/formats.ts';
 import { BadRecords } from '../data/records.ts';
@@ -77,7 +78,7 @@ async function* readExamplesJsonl(path: string): AsyncGenerator<Example> {
       if (line.trim() === '') continue;
       let e: Example;
       try {
-        e = JSON.parse(line) as Example;
+        e = JSON.parse(jsonLine(line, n)) as Example;
       } catch (err) {
         throw new UserError(`${path}:${n}: not JSON (${(err as Error).message})`);
       }

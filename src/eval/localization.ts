@@ -4,14 +4,14 @@
 // smallest L1 distance (mean over x and y) to the token's target points; averaged over points, tokens, then images.
 import type { Box, Point } from '../data/types.ts';
 
-const area = (b: Box): number => Math.max(0, b[2] - b[0]) * Math.max(0, b[3] - b[1]);
+export const boxArea = (b: Box): number => Math.max(0, b[2] - b[0]) * Math.max(0, b[3] - b[1]);
 
 /** Intersection and union areas of two [x0, y0, x1, y1] boxes; a box with x1 < x0 or y1 < y0 has area 0. */
 export function boxIntersectionUnion(a: Box, b: Box): { intersection: number; union: number } {
   const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
   const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
   const intersection = iw > 0 && ih > 0 ? iw * ih : 0;
-  return { intersection, union: area(a) + area(b) - intersection };
+  return { intersection, union: boxArea(a) + boxArea(b) - intersection };
 }
 
 /** IoU of two boxes; 0 when both are empty (nothing to agree on counts as a miss). */

@@ -2,6 +2,7 @@
 // used is reported as file:line with the reason and counted; nothing is dropped silently.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { jsonLine } from '../data/jsonl.ts';
 import type { Box, Point } from '../data/types.ts';
 import type { Rle } from '../data/mask.ts';
 import { countsFromString } from '../data/mask.ts';
@@ -123,7 +124,7 @@ export async function readPredictions(path: string, task: EvalTask, problems: Pr
     try {
       let value: unknown;
       try {
-        value = JSON.parse(text);
+        value = JSON.parse(jsonLine(text, n));
       } catch (e) {
         fail(`not JSON (${(e as Error).message})`);
       }

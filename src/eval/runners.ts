@@ -9,7 +9,7 @@ import { rouge } from './rouge.ts';
 import { meteor, meteorScore, meteorStats } from './meteor/meteor.ts';
 import { tokenizeCaption } from './ptb_tokenizer.ts';
 import { assignImage, densecapMap, type DenseRecord } from './densecap_map.ts';
-import { boxIntersectionUnion, OverlapStats, tokenPointL1 } from './localization.ts';
+import { boxArea, boxIntersectionUnion, OverlapStats, tokenPointL1 } from './localization.ts';
 import { Problems, readPredictions, type EvalTask, type Prediction } from './predictions.ts';
 import { readGroundTruth, type GroundTruth, type GroundTruthItem, type GroundTruthOptions } from './ground_truth.ts';
 import type { EvalReport } from './report.ts';
@@ -78,9 +78,18 @@ function scoreRefer(pairs: Pairs): Scored {
 function scoreRefseg(pairs: Pairs, problems: Problems, path: string): Scored {
   const masks = new OverlapStats();
   const boxes = new OverlapStats();
+  const anyBox = pairs.some(({ prediction }) => prediction?.[0]?.box !== undefined);
   for (const { item, prediction } of pairs) {
     const gtRle = segmentationToRle(item.segmentation!, item.height, item.width);
     const p = prediction?.[0];
+    // box P@0.5 (reported when the file gives boxes) counts every expression: a missing box scores IoU 0
+    if (anyBox && item.box !== undefined) {
+      if (p?.box === undefined) boxes.addMissing(boxArea(item.box));
+      else {
+        const { intersection, union } = boxIntersectionUnion(p.box, item.box);
+        boxes.add(intersection, union);
+      }
+    }
     if (p !== undefined && (p.mask!.size[0] !== item.height || p.mask!.size[1] !== item.width)) {
       problems.add('malformed', `${path}:${p.line}: mask size ${JSON.stringify(p.mask!.size)} is not the image's [h, w] = [${item.height}, ${item.width}]; scored as a miss`);
       masks.addMissing(rleArea(gtRle));
@@ -90,10 +99,6 @@ function scoreRefseg(pairs: Pairs, problems: Problems, path: string): Scored {
     else {
       const { intersection, union } = intersectionUnion(p.mask!, gtRle);
       masks.add(intersection, union);
-    }
-    if (p?.box !== undefined && item.box !== undefined) {
-      const { intersection, union } = boxIntersectionUnion(p.box, item.box);
-      boxes.add(intersection, union);
     }
   }
   const metrics: Record<string, number> = { cIoU: masks.cumulativeIou, mIoU: masks.meanIou };
@@ -121,7 +126,11 @@ function scoreTrace(pairs: Pairs, problems: Problems, path: string): Scored {
   const perImage: number[] = [];
   let tokens = 0;
   let unpredicted = 0;
+  let valid = 0; // valid utterances of every narrative, predicted or not: the denominator of coverage
+  // the reference's valid utterances: non-empty, with a trace centre inside the image
+  const isValid = (u: { utterance: string; center: Point }): boolean => u.utterance.trim() !== '' && u.center[0] > 1e-5 && u.center[1] > 1e-5;
   for (const { item, prediction } of pairs) {
+    valid += item.utterances!.filter(isValid).length;
     if (prediction === undefined) continue;
     const p = prediction[0]!;
     const utterances = item.utterances!;
@@ -131,8 +140,7 @@ function scoreTrace(pairs: Pairs, problems: Problems, path: string): Scored {
     }
     const values: number[] = [];
     utterances.forEach((u, k) => {
-      // the reference's valid utterances: non-empty, with a trace centre inside the image
-      if (u.utterance.trim() === '' || !(u.center[0] > 1e-5 && u.center[1] > 1e-5)) return;
+      if (!isValid(u)) return;
       const predicted = p.points![k];
       if (predicted === null || predicted === undefined || predicted.length === 0) return void unpredicted++;
       const clip = (v: number): number => Math.min(1, Math.max(0, v));
@@ -144,9 +152,10 @@ function scoreTrace(pairs: Pairs, problems: Problems, path: string): Scored {
   }
   const mean = perImage.length === 0 ? NaN : perImage.reduce((a, b) => a + b, 0) / perImage.length;
   return {
-    metrics: { point_l1: mean },
+    // point_l1 averages only what was predicted, so coverage stands beside it: a partial file must not look better
+    metrics: { point_l1: mean, coverage: valid === 0 ? NaN : tokens / valid },
     counts: { scoredTokens: tokens, unpredictedTokens: unpredicted },
-    notes: ["point_l1: target points are each utterance's trace-box corners (clipped to the image), distances in fractions of (w, h); lower is better; narratives without a prediction are not averaged in (see # missing)"],
+    notes: ["point_l1: target points are each utterance's trace-box corners (clipped to the image), distances in fractions of (w, h); lower is better; it averages only predicted utterances, so read it with coverage (scored / valid utterances of the ground truth)"],
   };
 }
 

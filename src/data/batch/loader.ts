@@ -53,7 +53,7 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
   private readonly decode: DecodeOptions;
 
   constructor(private readonly opts: LoaderOptions) {
-    this.decode = { exifOrientation: false, ...opts.decode };
+    this.decode = { ...opts.decode, exifOrientation: opts.decode?.exifOrientation ?? false };
     const workers = opts.workers ?? 2;
     if (!Number.isInteger(workers) || workers < 0) throw new BatchError(`workers ${workers} must be an integer ≥ 0`);
     this.prefetch = opts.prefetch ?? Math.max(2, 2 * workers);
@@ -70,6 +70,8 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
     });
     this.current = opts.resume ?? this.sampler.state();
     this.sampling = opts.resume ? this.sampler.restore(opts.resume) : Promise.resolve();
+    // a refused resume state reaches the caller at its first batch; until then it must not be an unhandled rejection
+    this.sampling.catch(() => {});
     this.pool = workers > 0 ? new ImageWorkerPool(workers) : null;
   }
 

@@ -8,6 +8,9 @@ import { REFERENCE_AUGMENT, checkAugment, drawGeometry, swapLeftRight, type Augm
 import { fitGeometry, type Geometry } from '../image/geometry.ts';
 import { BatchError, SourceStream, mixSeed, type Source, type SourcePosition } from './source.ts';
 
+// a replacer function, not a string: '$&' or "$'" in a referring expression must stay as written
+const fillPrompt = (template: string, text: string): string => template.replaceAll('{text}', () => text);
+
 /** DESIGN §2 "Text prompts" (the test-time ones; pass `prompts` on a source for training paraphrases). */
 export const DEFAULT_PROMPTS: Record<Task, readonly string[]> = {
   trace: ['A long image caption: '],
@@ -126,7 +129,7 @@ export class BatchSampler {
       const geometry = drawGeometry(rng, augment, example.width, example.height, this.opts.imageSize);
       const text = geometry.flip && augment.swapLeftRight ? swapLeftRight(example.text) : example.text;
       const template = prompts[Math.floor(rng.next() * prompts.length)]!;
-      items.push({ example, text, prompt: template.replaceAll('{text}', text), geometry });
+      items.push({ example, text, prompt: fillPrompt(template, text), geometry });
     }
     this.batches++;
     return { index, source: source.name, task: source.task, items, state: this.state() };
@@ -143,7 +146,7 @@ export class BatchSampler {
         if (!taken) break;
         const example = await this.sized(taken, source.name);
         const geometry = fitGeometry(example.width, example.height, this.opts.imageSize);
-        items.push({ example, text: example.text, prompt: prompt.replaceAll('{text}', example.text), geometry });
+        items.push({ example, text: example.text, prompt: fillPrompt(prompt, example.text), geometry });
       }
       if (items.length === 0) continue;
       const index = this.batches++;
