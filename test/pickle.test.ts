@@ -48,6 +48,14 @@ test('Python 2 cPickle protocol 2 opcodes, assembled by hand', () => {
   assert.deepEqual(readPickle(bytes), { raw: 'café!', id: -1, big: 2 ** 32, neg: -256, f: 1.5, n: null, t: true, pair: [7, 0x1234], same: 'raw', u: 'é', l: [1, 2, 3] });
 });
 
+test('text INT and LONG opcodes, which Python 2 writes even in protocol 2 for ints past 32 bits', () => {
+  // Python 2's save_int writes an int outside 32 bits as `I4294967296\n` in every protocol; protocol 1 writes booleans
+  // as `I01\n` / `I00\n`; text LONG is `L-7L\n`
+  const bytes = Uint8Array.from([0x80, 2, 0x5d, 0x28, 0x49, ...ascii('4294967296\n'), 0x49, ...ascii('01\n'), 0x4c, ...ascii('-7L\n'), 0x65, 0x2e]);
+  assert.deepEqual(readPickle(bytes), [4294967296, true, -7]);
+  assert.throws(() => readPickle(Uint8Array.from([0x80, 2, 0x49, ...ascii('1e5\n'), 0x2e])), /text integer "1e5"/);
+});
+
 test('Python 3 protocol 4 framing and memo opcodes', () => {
   // PROTO 4, FRAME 6, SHORT_BINUNICODE 'hi', MEMOIZE, TUPLE1, STOP
   const bytes = Uint8Array.from([0x80, 4, 0x95, 6, 0, 0, 0, 0, 0, 0, 0, 0x8c, 2, ...ascii('hi'), 0x94, 0x85, 0x2e]);

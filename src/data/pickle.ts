@@ -123,6 +123,16 @@ export function readPickle(bytes: Uint8Array, file = 'pickle'): PickleValue {
         stack.push(bytes.slice(at, at + n));
         break;
       }
+      case 0x49: case 0x4c: { // INT, LONG as decimal text: Python 2 writes them even in protocol 2 for ints past 32 bits
+        const start = pos;
+        while (pos < bytes.length && bytes[pos] !== 0x0a) pos++;
+        if (pos >= bytes.length) fail('a text INT/LONG runs past the end of the data');
+        const digits = new TextDecoder().decode(bytes.subarray(start, pos++)).replace(/L$/, '');
+        if (op === 0x49 && (digits === '00' || digits === '01')) stack.push(digits === '01'); // protocol 1 booleans
+        else if (/^[-+]?\d+$/.test(digits) && Number.isSafeInteger(Number(digits))) stack.push(Number(digits));
+        else fail(`text integer ${JSON.stringify(digits.slice(0, 30))} is not an integer that fits a JavaScript number`);
+        break;
+      }
       case 0x4e: stack.push(null); break; // NONE
       case 0x88: stack.push(true); break; // NEWTRUE
       case 0x89: stack.push(false); break; // NEWFALSE
