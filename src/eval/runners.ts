@@ -107,6 +107,8 @@ function scoreRefseg(pairs: Pairs, problems: Problems, path: string): Scored {
   return { metrics, notes: ['cIoU = Σ intersection / Σ union over the set (the paper\'s mask metric); mIoU is the mean per-expression IoU; a missing mask scores IoU 0'] };
 }
 
+const METEOR_NOTE = "METEOR 1.5 without its paraphrase table (not available here): it can only add matches, so scores can be slightly below the Java jar's (README: 'METEOR and the Java original')";
+
 function scoreCaptions(pairs: Pairs, _problems: Problems, _path: string, opts: EvalOptions): Scored {
   const candidates = pairs.map((p) => tokenizeCaption(p.prediction?.[0]!.caption ?? ''));
   const references = pairs.map((p) => p.item.references.map(tokenizeCaption));
@@ -117,7 +119,8 @@ function scoreCaptions(pairs: Pairs, _problems: Problems, _path: string, opts: E
   metrics.METEOR = m.score;
   metrics.ROUGE_L = rouge(candidates, references).score;
   metrics.CIDEr = ciderD(candidates, references).score;
-  const notes = ['captions PTB-tokenised and scored as pycocoevalcap does; CIDEr is CIDEr-D with document frequencies from these references; a missing caption is scored as the empty string'];
+  const notes = ['captions PTB-tokenised and scored as pycocoevalcap does; CIDEr is CIDEr-D with document frequencies from these references; a missing caption is scored as the empty string',
+    METEOR_NOTE];
   if (opts.synonyms === false) notes.push('METEOR without WordNet synonyms (exact and stem matches only)');
   return { metrics, notes };
 }
@@ -174,7 +177,8 @@ function scoreDensecap(pairs: Pairs, _problems: Problems, _path: string, opts: E
     metrics: { mAP: result.map, detection_mAP: result.detMap },
     counts: { regions: result.numPredictions, mergedGroundTruth: numGroundTruth },
     breakdown: { ...result.apBreakdown, ...result.detBreakdown },
-    notes: ['DenseCap mAP: ground truth merged at IoU 0.7, AP averaged over IoU 0.3-0.7 x METEOR 0-0.25; detection_mAP ignores the captions'],
+    notes: ['DenseCap mAP: ground truth merged at IoU 0.7, AP averaged over IoU 0.3-0.7 x METEOR 0-0.25; detection_mAP ignores the captions',
+      "as densecap's eval_utils.lua, a prediction that overlaps no ground truth marks the image's last merged box as used (Lua's used[-1])", METEOR_NOTE],
   };
 }
 
