@@ -73,6 +73,11 @@ test('a broken structure always stops, naming the line', async () => {
     ['{"a": 1}\n{"b": 2}', ':2: more data after the top-level value'],
     ['"just a string"', ':1: expected a top-level object or array'],
     ['', ':1: the file is empty'],
+    // the separators between streamed items are checked too (each item is parsed on its own)
+    ['[{"a": 1}{"b": 2}]', ':1: missing "," between two items'],
+    ['{"annotations": [{"a": 1},\n,{"c": 3}]}', ':2: unexpected "," (an item is missing)'],
+    ['[1, 2,]', ':1: a "," before "]" (trailing comma)'],
+    ['[, 1]', ':1: unexpected "," (an item is missing)'],
   ];
   for (const [text, message] of cases) {
     const path = join(scratch({ 'c.json': text }), 'c.json');

@@ -44,6 +44,8 @@ export async function* streamJson(path: string, options: JsonStreamOptions = {},
   let expect: 'key' | 'colon' | 'value' | 'comma' = 'key';
   let key = '';
   let arrayDepth = 0; // depth of the array whose elements are items (1: top-level array, 2: under a key), 0: none
+  // between items: 'first' right after '[', 'comma' after an item, 'item' after a ','
+  let itemExpect: 'first' | 'comma' | 'item' = 'first';
   let index = 0;
   // the capture in progress: 0 none, 1 an item that is an object/array, 2 a scalar item, 3 a top-level key
   let capturing = 0;
@@ -89,12 +91,15 @@ export async function* streamJson(path: string, options: JsonStreamOptions = {},
   const valueStart = (i: number, b: number, keyValue: boolean): void => {
     const container = b === LBRACE || b === LBRACKET;
     if (depth === arrayDepth) {
+      if (itemExpect === 'comma') structure('missing "," between two items');
+      itemExpect = 'comma';
       begin(i, container ? 1 : 2, top === LBRACKET || wanted === null || wanted.has(key), index++);
     } else if (keyValue) {
       const store = wanted === null || wanted.has(key);
       if (b === LBRACKET) {
         depth = 2;
         arrayDepth = 2;
+        itemExpect = 'first';
         index = 0;
         return;
       }
@@ -151,7 +156,7 @@ export async function* streamJson(path: string, options: JsonStreamOptions = {},
           if (b !== LBRACE && b !== LBRACKET) structure('expected a top-level object or array');
           top = b;
           depth = 1;
-          if (b === LBRACKET) arrayDepth = 1;
+          if (b === LBRACKET) [arrayDepth, itemExpect] = [1, 'first'];
           continue;
         }
         const inTopObject = depth === 1 && top === LBRACE;
@@ -166,9 +171,14 @@ export async function* streamJson(path: string, options: JsonStreamOptions = {},
           if (inTopObject) {
             if (expect !== 'comma') structure('unexpected ","');
             expect = 'key';
+          } else if (depth === arrayDepth) {
+            // (a cast: valueStart sets itemExpect too, which TypeScript's narrowing does not see)
+            if ((itemExpect as string) !== 'comma') structure('unexpected "," (an item is missing)');
+            itemExpect = 'item';
           }
         } else if (b === RBRACE || b === RBRACKET) {
           if ((b === RBRACE) !== (depth === 1 && top === LBRACE)) structure(`unexpected ${JSON.stringify(String.fromCharCode(b))}`);
+          if (depth === arrayDepth && itemExpect === 'item') structure('a "," before "]" (trailing comma)');
           depth--;
           if (depth === 1 && arrayDepth === 2) arrayDepth = 0;
           if (depth === 0) arrayDepth = 0;
