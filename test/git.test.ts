@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { concat, full, indexSelect, logSoftmax, noGrad, tensor } from '../src/tensor/index.ts';
+import { full, indexSelect, logSoftmax, noGrad, tensor } from '../src/tensor/index.ts';
 import { readSafetensors } from '../src/nn/safetensors.ts';
 import { GitForCausalLM, type GitConfig } from '../src/models/git.ts';
 import { greedy } from '../src/models/generate.ts';

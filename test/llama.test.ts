@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { concat, crossEntropy, mul, noGrad, sum, Tensor } from '../src/tensor/index.ts';
+import { concat, crossEntropy, mul, noGrad, sum } from '../src/tensor/index.ts';
 import { readSafetensors } from '../src/nn/safetensors.ts';
 import { LlamaForCausalLM, LlamaConfigError, SMOLLM2_135M, TINYLLAMA_1_1B, type LlamaConfig } from '../src/models/llama.ts';
 import { greedy } from '../src/models/generate.ts';

@@ -111,7 +111,7 @@ test('a prefix of embeddings ahead of left-padded text: each row as alone, step 
   const batch = leftPadded(prompts);
   noGrad(() => {
     const session = model.startDecoding({ batch: prompts.length, prefixEmbeds: concat(rows, 0), attentionMask: batch.mask });
-    const solos = prompts.map((p, r) => model.startDecoding({ batch: 1, prefixEmbeds: rows[r]! }));
+    const solos = prompts.map((_, r) => model.startDecoding({ batch: 1, prefixEmbeds: rows[r]! }));
     const first = session.step(batch.ids);
     prompts.forEach((p, r) => assertClose(first.slice(0, r, r + 1), solos[r]!.step(alone(p)), 1e-5, `row ${r} after the prompt`));
     // two more tokens, the same in every row

@@ -3,20 +3,21 @@ import { UserError } from '../errors.ts';
 
 /** A sub-command: parses its own arguments and returns the process exit code. */
 export interface Command {
-  summary: string;
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  inspect: async () => (await import('./commands/inspect.ts')).command,
-  eval: async () => (await import('./commands/eval.ts')).command,
-  data: async () => (await import('./commands/data.ts')).command,
-  tokenize: async () => (await import('./commands/tokenize.ts')).command,
-  synth: async () => (await import('./commands/synth.ts')).command,
+// the summaries live here, not in the command files, so `pixelllm --help` loads no command (and not sharp)
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  inspect: { summary: 'keys, shapes, dtypes, parameter count and model family of a safetensors file', load: async () => (await import('./commands/inspect.ts')).command },
+  eval: { summary: "score a predictions file against ground truth with the paper's metrics", load: async () => (await import('./commands/eval.ts')).command },
+  data: { summary: 'dataset tools: `data stats PATH` prints counts and distributions of a dataset file or folder', load: async () => (await import('./commands/data.ts')).command },
+  tokenize: { summary: 'show the token ids and tokens of a text under a tokenizer file', load: async () => (await import('./commands/tokenize.ts')).command },
+  synth: { summary: 'generate the synthetic training set (LN, RefCOCO, VG and COCO formats)', load: async () => (await import('./commands/synth.ts')).command },
 };
 
 function usage(): string {
-  return ['usage: pixelllm <command> [options]', '', 'commands:', ...Object.keys(COMMANDS).map((c) => `  ${c}`),
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return ['usage: pixelllm <command> [options]', '', 'commands:', ...Object.entries(COMMANDS).map(([c, { summary }]) => `  ${c.padEnd(width)}  ${summary}`),
     '', 'pixelllm <command> --help shows the options of one command.'].join('\n');
 }
 
@@ -26,13 +27,13 @@ export async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return name === undefined ? 2 : 0;
   }
-  const load = COMMANDS[name];
-  if (load === undefined) {
+  const entry = COMMANDS[name];
+  if (entry === undefined) {
     console.error(`pixelllm: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
   try {
-    return await (await load()).run(rest);
+    return await (await entry.load()).run(rest);
   } catch (e) {
     // user mistakes (bad flags, unreadable files, wrong formats) get one line; anything else is a bug and keeps its stack
     // node:util parseArgs reports unknown or malformed flags with ERR_PARSE_ARGS_* codes: a user mistake too

@@ -10,13 +10,13 @@ export interface JsonlRecord {
   at: At;
 }
 
+/** A line's text for JSON.parse: the first line loses a UTF-8 byte-order mark (Windows tools write one; readline keeps it). */
+export const jsonLine = (text: string, line: number): string => (line === 1 ? text.replace(/^\uFEFF/, '') : text);
+
 /**
  * The records of a .jsonl file in order. Blank lines are skipped; a line that is not JSON is a DataError reported
  * to `bad` (thrown under 'stop', counted under 'skip').
  */
-/** A line's text for JSON.parse: the first line loses a UTF-8 byte-order mark (Windows tools write one; readline keeps it). */
-export const jsonLine = (text: string, line: number): string => (line === 1 ? text.replace(/^\uFEFF/, '') : text);
-
 export async function* readJsonl(path: string, bad = new BadRecords()): AsyncGenerator<JsonlRecord> {
   const stream = createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });

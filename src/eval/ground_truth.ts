@@ -1,8 +1,7 @@
 // Ground truth for evaluation, built from the Example records every dataset reader yields (src/data/types.ts), so one
 // code path scores predictions against COCO captions, RefCOCO, Visual Genome and Localized Narratives alike.
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { jsonLine } from '../data/jsonl.ts';
+import { existsSync, statSync } from 'node:fs';
+import { readJsonl } from '../data/jsonl.ts';
 import type { Box, Example, Segmentation, UtteranceTarget } from '../data/types.ts';
 import { detectFormat, findDatasets, type DatasetReadOptions } from '../data/formats.ts';
 import { BadRecords } from '../data/records.ts';
@@ -70,25 +69,11 @@ export async function groundTruthFromExamples(task: EvalTask, examples: AsyncIte
 
 /** Example records stored one JSON object a line (the project's own interchange format). */
 async function* readExamplesJsonl(path: string): AsyncGenerator<Example> {
-  const stream = createReadStream(path, 'utf8');
-  let n = 0;
-  try {
-    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-      n++;
-      if (line.trim() === '') continue;
-      let e: Example;
-      try {
-        e = JSON.parse(jsonLine(line, n)) as Example;
-      } catch (err) {
-        throw new UserError(`${path}:${n}: not JSON (${(err as Error).message})`);
-      }
-      if (typeof e !== 'object' || e === null || typeof e.id !== 'string' || typeof e.task !== 'string' || typeof e.imageId !== 'string')
-        throw new UserError(`${path}:${n}: not an Example record (needs string task, id and imageId)`);
-      yield e;
-    }
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(`cannot read ground truth ${path}: ${(err as Error).message}`);
+  for await (const { value, at } of readJsonl(path)) {
+    const e = value as Example;
+    if (typeof e !== 'object' || e === null || typeof e.id !== 'string' || typeof e.task !== 'string' || typeof e.imageId !== 'string')
+      throw new UserError(`${at}: not an Example record (needs string task, id and imageId)`);
+    yield e;
   }
 }
 

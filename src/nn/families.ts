@@ -31,24 +31,19 @@ export function detectFamilies(keys: string[]): Family[] {
 
 /** Collapses layer indices: `encoder.block.3.layer.0.q.weight` → `encoder.block.{i}.layer.0.q.weight`, counting the layers. */
 export function groupKeys<T>(entries: [string, T][], same: (a: T, b: T) => boolean): { pattern: string; count: number; first: T; indices: number[] }[] {
-  const groups = new Map<string, { pattern: string; key: string; count: number; first: T; indices: number[]; uniform: boolean }>();
+  const groups = new Map<string, { members: [string, T][]; indices: number[] }>();
   for (const [key, value] of entries) {
     // only the first numeric segment becomes {i}: layers; a fixed index inside a layer (layer.0 / layer.1) stays
     const m = /^(.*?\.)(\d+)(\..*)$/.exec(key);
     const pattern = m ? `${m[1]}{i}${m[3]}` : key;
-    const g = groups.get(pattern);
-    if (!g) groups.set(pattern, { pattern, key, count: 1, first: value, indices: m ? [Number(m[2])] : [], uniform: true });
-    else {
-      g.count++;
-      if (m) g.indices.push(Number(m[2]));
-      g.uniform &&= same(g.first, value);
-    }
+    const g = groups.get(pattern) ?? groups.set(pattern, { members: [], indices: [] }).get(pattern)!;
+    g.members.push([key, value]);
+    if (m) g.indices.push(Number(m[2]));
   }
-  // a group whose members differ in shape or dtype is listed key by key
-  const out: { pattern: string; count: number; first: T; indices: number[] }[] = [];
-  for (const g of groups.values()) {
-    if (g.uniform) out.push(g.count === 1 ? { ...g, pattern: g.key } : g);
-    else for (const [key, value] of entries) if (key.replace(/^(.*?\.)(\d+)(\..*)$/, '$1{i}$3') === g.pattern) out.push({ pattern: key, count: 1, first: value, indices: [] });
-  }
-  return out;
+  // a single key keeps its own name; a group whose members differ in shape or dtype is listed key by key
+  return [...groups].flatMap(([pattern, { members, indices }]) => {
+    const first = members[0][1];
+    if (members.length > 1 && members.every(([, v]) => same(first, v))) return [{ pattern, count: members.length, first, indices }];
+    return members.map(([key, value]) => ({ pattern: key, count: 1, first: value, indices: [] }));
+  });
 }

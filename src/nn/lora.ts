@@ -8,6 +8,9 @@ import { Module, matchesKey, StateDictError, type KeyPattern } from './module.ts
 import { Linear } from './layers.ts';
 import { nextSeed, uniformInit } from './init.ts';
 
+/** The keys of adapter factors, as this project names them. */
+const LORA_KEY = /\.lora_[AB]\.weight$/;
+
 export interface LoraConfig {
   /** module keys to wrap: globs or RegExps over the Linear's key (`encoder.block.0.layer.0.SelfAttention.q`), or bare names (`q`) matching the last segment */
   targets: KeyPattern[];
@@ -94,7 +97,7 @@ export function applyLora(model: Module, config: LoraConfig, { freezeBase = true
   const keys = model.namedModules().filter(([k, m]) => m instanceof Linear && config.targets.some((t) => targetMatches(k, t))).map(([k]) => k);
   if (keys.length === 0) throw new StateDictError(`LoRA targets ${config.targets.join(', ')} match no Linear layer of ${model.constructor.name}`);
   // peft freezes everything but adapters; adapters from an earlier applyLora keep training
-  if (freezeBase) model.freeze([/^(?!.*\.lora_[AB]\.weight$)/]);
+  if (freezeBase) model.freeze([new RegExp(`^(?!.*${LORA_KEY.source})`)]);
   for (const key of keys) replaceModule(model, key, (old) => new LoraLinear(old as Linear, config.r, config.alpha, config.dropout ?? 0));
   return keys;
 }
@@ -108,7 +111,7 @@ export function mergeLora(model: Module): string[] {
 
 /** The adapter tensors only (what a LoRA checkpoint holds), under this project's keys. */
 export function loraStateDict(model: Module): Map<string, Tensor> {
-  return new Map([...model.stateDict()].filter(([k]) => /\.lora_[AB]\.weight$/.test(k)));
+  return new Map([...model.stateDict()].filter(([k]) => LORA_KEY.test(k)));
 }
 
 /** peft's adapter key → this project's: drops the `base_model.model.` prefix and the adapter name (`.default`). */
@@ -122,5 +125,5 @@ export function fromPeftKey(key: string): string {
  */
 export function loadLora(model: Module, state: Map<string, Tensor>, source = 'LoRA adapter'): void {
   const renamed = new Map([...state].map(([k, t]) => [fromPeftKey(k), t]));
-  model.loadStateDict(renamed, { source, only: (k) => /\.lora_[AB]\.weight$/.test(k) });
+  model.loadStateDict(renamed, { source, only: (k) => LORA_KEY.test(k) });
 }

@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Tensor } from '../tensor/index.ts';
 import {
-  SafetensorsError, decodeTensor, encodeHeader, encodeTensor, headerLength, parseHeader, type FloatStorageType, type Header,
+  SafetensorsError, decodeTensor, encodeHeader, encodeTensor, headerLength, parseHeader, storedType, type FloatStorageType, type Header,
 } from './safetensors_format.ts';
 
 export { SafetensorsError, readSafetensorsBuffer, type FloatStorageType, type Header, type Entry } from './safetensors_format.ts';
@@ -72,10 +72,9 @@ export function writeSafetensors(
 ): void {
   const sorted = [...(tensors instanceof Map ? tensors.entries() : Object.entries(tensors))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   // encode lazily, one tensor at a time, so only one converted copy exists at once
-  const sizes = sorted.map(([name, t]) => {
-    const width = t.dtype === 'float32' ? (floatType === 'F32' ? 4 : 2) : t.dtype === 'float64' ? 8 : t.dtype === 'int32' ? 4 : 1;
-    const dtype = t.dtype === 'float32' ? floatType : { float64: 'F64', int32: 'I32', bool: 'BOOL' }[t.dtype]!;
-    return [name, { dtype, shape: t.shape, byteLength: t.size * width }] as [string, { dtype: string; shape: readonly number[]; byteLength: number }];
+  const sizes = sorted.map(([name, t]): [string, { dtype: string; shape: readonly number[]; byteLength: number }] => {
+    const { dtype, width } = storedType(t, floatType);
+    return [name, { dtype, shape: t.shape, byteLength: t.size * width }];
   });
   const head = encodeHeader(sizes, metadata, path);
   const tmp = `${path}.tmp-${process.pid}`;

@@ -178,6 +178,12 @@ export function floatToHalf(v: number): number {
 /** The storage type a float tensor is written as: float32 as is, or float16 / bfloat16 to halve the file. */
 export type FloatStorageType = 'F32' | 'F16' | 'BF16';
 
+/** The dtype a tensor is stored as, and its bytes per element. */
+export function storedType(t: Tensor, floatType: FloatStorageType = 'F32'): { dtype: string; width: number } {
+  const dtype = t.dtype === 'float32' ? floatType : { float64: 'F64', int32: 'I32', bool: 'BOOL' }[t.dtype];
+  return { dtype, width: BYTES[dtype] };
+}
+
 /** One tensor's bytes in the file's type. */
 export function encodeTensor(t: Tensor, floatType: FloatStorageType = 'F32'): { dtype: string; bytes: Uint8Array } {
   const values = t.values();
@@ -194,8 +200,7 @@ export function encodeTensor(t: Tensor, floatType: FloatStorageType = 'F32'): { 
     }
     return { dtype: floatType, bytes: new Uint8Array(out.buffer) };
   }
-  const dtype = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' }[t.dtype];
-  return { dtype, bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
+  return { dtype: storedType(t).dtype, bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
 }
 
 /** The header bytes (length prefix + JSON padded to 8 bytes) of a file holding `entries` in this order. */

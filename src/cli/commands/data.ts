@@ -27,7 +27,6 @@ interface DatasetReport {
 }
 
 export const command: Command = {
-  summary: 'dataset tools: `data stats PATH` prints counts and distributions of a dataset file or folder',
   async run(args) {
     const [sub, ...rest] = args;
     if (sub === undefined || sub === '--help' || sub === '-h') {

@@ -26,7 +26,6 @@ Writes PREFIX.json and PREFIX.md (default: the predictions file name + ".eval").
 Exit code 0 when every prediction line was usable, 1 when some were malformed, duplicated or unknown (still scored).`;
 
 export const command: Command = {
-  summary: 'score a predictions file against ground truth with the paper\'s metrics',
   async run(args) {
     const { values, positionals } = parseArgs({
       args, allowPositionals: true,

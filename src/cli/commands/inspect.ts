@@ -17,7 +17,6 @@ function human(n: number): string {
 }
 
 export const command: Command = {
-  summary: 'keys, shapes, dtypes, parameter count and model family of a safetensors file',
   async run(args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
     if (values.help) {

@@ -43,7 +43,6 @@ function size(value: string | undefined): { width?: number; height?: number } {
 }
 
 export const command: Command = {
-  summary: 'generate the synthetic training set (LN, RefCOCO, VG and COCO formats)',
   async run(args) {
     const { values, positionals } = parseArgs({
       args, allowPositionals: true,

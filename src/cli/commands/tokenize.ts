@@ -13,7 +13,6 @@ const USAGE = `usage: pixelllm tokenize TOKENIZER [--bos] [--eos] [TEXT...]
 Prints the ids, the tokens and the decoded text, one JSON value a line.`;
 
 export const command: Command = {
-  summary: 'show the token ids and tokens of a text under a tokenizer file',
   async run(args) {
     if (args.includes('--help') || args.includes('-h')) {
       console.log(USAGE);
