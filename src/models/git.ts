@@ -61,6 +61,48 @@ export class GitProjection extends Module {
   }
 }
 
+/** What a GIT-style decoder is made of: HF's GitModel, or PixelLLM's text decoder (`textual.`). */
+export interface GitDecoderParts {
+  readonly config: GitTextConfig;
+  embeddings: GitEmbeddings;
+  encoder: GitEncoder;
+}
+
+/** An empty cache for `batch` rows of a GIT-style decoder, with room for `capacity` tokens before it grows. */
+export function newGitCache(config: GitTextConfig, batch: number, capacity: number): GitCache {
+  const { num_hidden_layers: layers, num_attention_heads: nh, hidden_size: C } = config;
+  return { kv: new KVCache(layers, batch, nh, C / nh, capacity), imageTokens: 0, textTokens: 0 };
+}
+
+/** The decoder over [visual (B, N, C) ; embedded ids (B, T)] → hidden states (B, N + T, C) (see GitModel.decode). */
+export function gitDecode(parts: GitDecoderParts, visual: Tensor | null, ids: Tensor, { cache = null, attentionMask = null, positionIds = null }: DecodeOptions = {}): Tensor {
+  const past = cache?.kv.length ?? 0;
+  if (past > 0 && visual !== null) throw new ConfigError('decode: the image tokens are already in the cache; pass visual = null with a filled cache');
+  const B = ids.shape[0]!;
+  const textStart = cache?.textTokens ?? 0;
+  const words = parts.embeddings.forward(ids, positionIds ?? textStart); // (B, T, C)
+  let x = words;
+  if (visual !== null) {
+    // as HF, an image batch that divides the text batch is tiled (torch .repeat) to match it
+    const Bv = visual.shape[0]!;
+    checkConfig(visual.ndim === 3 && visual.shape[2] === parts.config.hidden_size && B % Bv === 0,
+      () => `visual tokens ${JSON.stringify(visual.shape)} do not fit text batch ${B} at width ${parts.config.hidden_size}`);
+    const tiled = Bv === B ? visual : concat(Array.from({ length: B / Bv }, () => visual), 0);
+    x = concat([tiled, words], 1); // (B, N + T, C)
+  }
+  const N = visual?.shape[1] ?? 0;
+  const imageTokens = past > 0 ? cache!.imageTokens : N;
+  const mask = gitAttentionMask(N, ids.shape[1]!, past, imageTokens, attentionMask);
+  const hidden = parts.encoder.forward(x, mask, cache?.kv ?? null);
+  if (cache !== null) Object.assign(cache, { imageTokens, textTokens: textStart + ids.shape[1]! });
+  return hidden;
+}
+
+/** What a decode session needs of a GIT-style decoder with its vocabulary head. */
+export interface GitDecoderWithHead extends GitDecoderParts {
+  output: Linear;
+}
+
 export interface DecodeOptions {
   /** What earlier calls left (their tokens are attended to, not recomputed); this call's tokens are appended to it. */
   cache?: GitCache | null;
@@ -93,8 +135,7 @@ export class GitModel extends Module {
 
   /** An empty cache for `batch` rows, with room for `capacity` tokens (image tokens included) before it grows. */
   newCache(batch: number, capacity: number): GitCache {
-    const { num_hidden_layers: layers, num_attention_heads: nh, hidden_size: C } = this.config;
-    return { kv: new KVCache(layers, batch, nh, C / nh, capacity), imageTokens: 0, textTokens: 0 };
+    return newGitCache(this.config, batch, capacity);
   }
 
   /**
@@ -102,27 +143,8 @@ export class GitModel extends Module {
    * tokens' keys and values are appended to it; once it holds the image tokens, visual is null.
    * visual may also be any prefix of tokens at the decoder width (PixelLLM's prompt-adapter output).
    */
-  decode(visual: Tensor | null, ids: Tensor, { cache = null, attentionMask = null, positionIds = null }: DecodeOptions = {}): Tensor {
-    const past = cache?.kv.length ?? 0;
-    if (past > 0 && visual !== null) throw new ConfigError('decode: the image tokens are already in the cache; pass visual = null with a filled cache');
-    const B = ids.shape[0]!;
-    const textStart = cache?.textTokens ?? 0;
-    const words = this.embeddings.forward(ids, positionIds ?? textStart); // (B, T, C)
-    let x = words;
-    if (visual !== null) {
-      // as HF, an image batch that divides the text batch is tiled (torch .repeat) to match it
-      const Bv = visual.shape[0]!;
-      checkConfig(visual.ndim === 3 && visual.shape[2] === this.config.hidden_size && B % Bv === 0,
-        () => `visual tokens ${JSON.stringify(visual.shape)} do not fit text batch ${B} at width ${this.config.hidden_size}`);
-      const tiled = Bv === B ? visual : concat(Array.from({ length: B / Bv }, () => visual), 0);
-      x = concat([tiled, words], 1); // (B, N + T, C)
-    }
-    const N = visual?.shape[1] ?? 0;
-    const imageTokens = past > 0 ? cache!.imageTokens : N;
-    const mask = gitAttentionMask(N, ids.shape[1]!, past, imageTokens, attentionMask);
-    const hidden = this.encoder.forward(x, mask, cache?.kv ?? null);
-    if (cache !== null) Object.assign(cache, { imageTokens, textTokens: textStart + ids.shape[1]! });
-    return hidden;
+  decode(visual: Tensor | null, ids: Tensor, opts: DecodeOptions = {}): Tensor {
+    return gitDecode(this, visual, ids, opts);
   }
 
   /** HF's GitModel forward: last hidden state over [image tokens ; text tokens] (B, N + T, C). */
@@ -155,7 +177,8 @@ export class GitForCausalLM extends Module {
   startDecoding(inputs: { pixelValues: Tensor; interpolatePosEncoding?: boolean } | { visual: Tensor },
     opts: { hfPositions?: boolean; maxLength?: number } = {}): GitDecodeSession {
     const visual = 'visual' in inputs ? inputs.visual : noGrad(() => this.git.encodeImage(inputs.pixelValues, inputs));
-    return new GitDecodeSession(this, visual, opts.hfPositions ?? false, opts.maxLength ?? 64);
+    const { config, embeddings, encoder } = this.git;
+    return new GitDecodeSession({ config, embeddings, encoder, output: this.output }, visual, opts.hfPositions ?? false, opts.maxLength ?? 64);
   }
 }
 
@@ -169,9 +192,9 @@ export class GitDecodeSession implements DecodeSession {
   #visual: Tensor | null; // the image tokens until the first step writes them into the cache
   readonly #cache: GitCache;
 
-  constructor(readonly model: GitForCausalLM, visual: Tensor, readonly hfPositions: boolean, maxLength = 64) {
+  constructor(readonly model: GitDecoderWithHead, visual: Tensor, readonly hfPositions: boolean, maxLength = 64) {
     this.#visual = visual;
-    this.#cache = model.git.newCache(visual.shape[0]!, visual.shape[1]! + maxLength);
+    this.#cache = newGitCache(model.config, visual.shape[0]!, visual.shape[1]! + maxLength);
   }
 
   get batch(): number {
@@ -184,7 +207,7 @@ export class GitDecodeSession implements DecodeSession {
       const cache = this.#cache;
       const i = cache.textTokens;
       const positionIds = this.hfPositions && this.#visual === null && ids.shape[1] === 1 ? tensor([[cache.imageTokens + 2 * i]], { dtype: 'int32' }) : null;
-      const hidden = this.model.git.decode(this.#visual, ids, { cache, positionIds });
+      const hidden = gitDecode(this.model, this.#visual, ids, { cache, positionIds });
       this.#visual = null;
       const B = hidden.shape[0]!;
       return this.model.output.forward(hidden.slice(1, -1)).reshape(B, this.model.config.vocab_size); // (B, V)
