@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   eval: { summary: "score a predictions file against ground truth with the paper's metrics", load: async () => (await import('./commands/eval.ts')).command },
   data: { summary: 'dataset tools: `data stats PATH` prints counts and distributions of a dataset file or folder', load: async () => (await import('./commands/data.ts')).command },
   tokenize: { summary: 'show the token ids and tokens of a text under a tokenizer file', load: async () => (await import('./commands/tokenize.ts')).command },
+  train: { summary: 'train or resume PixelLLM from a JSON config with typed --key=value overrides', load: async () => (await import('./commands/train.ts')).command },
   synth: { summary: 'generate the synthetic training set (LN, RefCOCO, VG and COCO formats)', load: async () => (await import('./commands/synth.ts')).command },
 };
 

@@ -3,7 +3,7 @@
 // come from the workers (see image_job.ts) and are joined in by the loader.
 import { Tensor } from '../../tensor/tensor.ts';
 import type { Box, Task } from '../types.ts';
-import { boxTouchesWindow, boxVisible, mapBox, scaleOf } from '../image/geometry.ts';
+import { boxTouchesWindow, boxVisible, mapBox, scaleOf, type Geometry } from '../image/geometry.ts';
 import type { Normalization } from '../image/normalize.ts';
 import type { ImageJobItem } from './image_job.ts';
 import { captionTokens, tokenTraceTargets, type SpecialTokens } from '../trace_targets.ts';
@@ -63,6 +63,8 @@ export interface Batch {
   images: Partial<Record<Normalization, Tensor>>;
   /** (B, S, S) bool, 1 on valid pixels */
   paddingMask: Tensor;
+  /** where each image lies on the canvas (scale, crop, flip): maps any other original-pixel box with mapBox */
+  geometries: Geometry[];
   /** (B, 2) int32 valid [width, height] on the canvas */
   validSize: Tensor;
   /** (B, 2) float32 canvas pixels per original pixel [x, y] */
@@ -149,6 +151,7 @@ export function collateText(plan: BatchPlan, opts: CollateOptions): { batch: Tex
     texts: plan.items.map((it) => it.text),
     prompts: plan.items.map((it) => it.prompt),
     references: plan.items.map((it) => it.example.references ?? [it.example.text]),
+    geometries: plan.items.map((it) => it.geometry),
     validSize: new Tensor(validSize, [B, 2]),
     scale: new Tensor(scale, [B, 2]),
     flipped: new Tensor(flipped, [B]),

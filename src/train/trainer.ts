@@ -1,0 +1,143 @@
+// The training loop: task-pure batches from weighted sources, AdamW with a cosine schedule after warm-up, weight-decay
+// exemptions, layer-wise decay for a trainable EVA02, frozen-parameter patterns, gradient accumulation and clipping,
+// evaluation every N steps, atomic checkpoints every M steps and an exact resume from the latest one (sampler,
+// optimizer, generator and history restored, so the loss trajectory continues as if never stopped), a progress line,
+// and the loss/metric curves as JSON and PNG.
+import { join } from 'node:path';
+import { Generator, Tensor, setThreads } from '../tensor/index.ts';
+import { manualSeed } from '../nn/init.ts';
+import { AdamW, clipGradNorm } from '../nn/optim.ts';
+import { cosineWithWarmup } from '../nn/schedule.ts';
+import { readSafetensors } from '../nn/safetensors.ts';
+import { BatchLoader, textTokenizer, type SamplerState } from '../data/batch/index.ts';
+import { loadTokenizer } from '../data/tokenizers/index.ts';
+import { PixelLLM } from '../models/pixelllm/pixelllm.ts';
+import { saveModelFolder } from '../models/pixelllm/files.ts';
+import { loadLatestCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { Progress } from './progress.ts';
+import { drawCurves, writeHistory, type HistoryRecord } from './curves.ts';
+import { batchLosses } from './step.ts';
+import { buildSources, objectBoxes } from './data_sources.ts';
+import type { TrainConfig } from './train_config.ts';
+
+/** Parameters that take no weight decay: biases, norms, embeddings and learned tokens. */
+const NO_DECAY = ['*.bias', '*norm*.weight', '*LayerNorm.weight', '*embed*', '*_embed', '*.query_embed', '*pos_embed*', '*rel_pos*', '*gate', '*token*', '*.cls_token'];
+
+/** EVA02 block i of L gets decay^(L + 1 − (i + 1)); its embeddings decay^(L + 1); everything else 1. */
+export function layerDecayScale(model: PixelLLM, decay: number): (key: string) => number {
+  const L = model.config.eva?.depth ?? 0;
+  return (key) => {
+    if (!key.startsWith('git_backbone.') || decay === 1) return 1;
+    const m = /^git_backbone\.blocks\.(\d+)\./.exec(key);
+    const layer = m ? Number(m[1]) + 1 : /^git_backbone\.(norm|fc_norm|head)/.test(key) ? L + 1 : 0;
+    return decay ** (L + 1 - layer);
+  };
+}
+
+export interface TrainHooks {
+  /** metrics of the model at `step` (the evaluation of pixelllm eval on the config's eval sources) */
+  evaluate?: (model: PixelLLM, step: number) => Promise<Record<string, number>>;
+  log?: (line: string) => void;
+}
+
+export interface TrainResult {
+  model: PixelLLM;
+  history: HistoryRecord[];
+  /** the summed loss of each update, in order, from step 1 (after a resume: those of this run only) */
+  losses: number[];
+}
+
+export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const log = hooks.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  setThreads(cfg.threads);
+  manualSeed(cfg.seed);
+  const rng = new Generator(cfg.seed);
+  const model = new PixelLLM(cfg.model, rng);
+  if (cfg.init) model.loadStateDict(readSafetensors(join(cfg.init, 'model.safetensors')), { source: cfg.init });
+  const frozen = [...cfg.freeze, ...(cfg.model.sam_trainable ? [] : ['sam_backbone.*'])];
+  if (frozen.length > 0) model.freeze(frozen);
+  model.train();
+  const params = model.namedParameters().filter(([, t]) => t.requiresGrad);
+  const optimizer = new AdamW(params, { lr: cfg.lr, weightDecay: cfg.weight_decay, noDecay: NO_DECAY, lrScale: layerDecayScale(model, cfg.layer_decay) });
+
+  const ckptDir = join(cfg.out, 'checkpoints');
+  const resumed = loadLatestCheckpoint(ckptDir);
+  let start = 0;
+  let history: HistoryRecord[] = [];
+  let sampler: SamplerState | undefined;
+  if (resumed) {
+    model.loadStateDict(resumed.model, { source: `${ckptDir} model` });
+    optimizer.loadStateDict(resumed.optimizer, `${ckptDir} optimizer`);
+    start = resumed.step;
+    history = resumed.state.history as HistoryRecord[];
+    sampler = resumed.state.sampler as SamplerState;
+    rng.setState(resumed.state.rng as number[]);
+    log(`resuming from ${ckptDir} at step ${start}`);
+  }
+
+  const tok = loadTokenizer(cfg.tokenizer);
+  const { sources, examples } = await buildSources(cfg.data_root, cfg.sources);
+  const objects = objectBoxes(examples.values());
+  log(`training ${params.length} tensors (${params.reduce((n, [, t]) => n + t.size, 0)} parameters) on ${sources.map((s) => `${s.name} ${(s.examples as unknown[]).length}`).join(', ')}; proposal boxes for ${objects.size} images`);
+  const loader = new BatchLoader({
+    sources, batchSize: cfg.batch_size, imageSize: cfg.model.image_size, tokenizer: textTokenizer(tok), seed: cfg.seed,
+    maxTokens: cfg.model.max_text_tokens, maxPromptTokens: cfg.model.max_prompt_tokens, workers: cfg.workers,
+    normalizations: model.normalizations, masks: true, resume: sampler,
+  });
+  const progress = new Progress(cfg.steps, start, { label: 'train' });
+  const losses: number[] = [];
+  const window: Record<string, number[]> = {};
+  try {
+    for (let step = start; step < cfg.steps; step++) {
+      let total = 0;
+      for (let a = 0; a < cfg.accumulate; a++) {
+        const next = await loader.next();
+        if (next.done) throw new Error('the training loader ended');
+        const parts = batchLosses(model, next.value, cfg.loss, objects);
+        let sum: Tensor | null = null;
+        for (const [name, t] of Object.entries(parts)) {
+          const v = t.item();
+          (window[`${next.value.task}/${name}`] ??= []).push(v);
+          total += v / cfg.accumulate;
+          sum = sum === null ? t : sum.add(t);
+        }
+        sum!.div(cfg.accumulate).backward();
+      }
+      const norm = cfg.grad_clip > 0 ? clipGradNorm(params.map(([, t]) => t), cfg.grad_clip) : NaN;
+      optimizer.lr = cfg.lr * cosineWithWarmup(step, cfg.warmup_steps, cfg.steps, cfg.min_lr_ratio);
+      optimizer.update();
+      optimizer.zeroGrad();
+      losses.push(total);
+      (window.loss ??= []).push(total);
+      const done = step + 1;
+      progress.update(done, { loss: total, lr: optimizer.lr });
+      if (done % cfg.log_every === 0 || done === cfg.steps) {
+        const values: Record<string, number> = { lr: optimizer.lr, grad_norm: norm };
+        for (const [k, vs] of Object.entries(window)) values[k] = vs.reduce((s, v) => s + v, 0) / vs.length;
+        for (const k of Object.keys(window)) delete window[k];
+        history.push({ step: done, values });
+      }
+      if (hooks.evaluate && cfg.eval_every > 0 && (done % cfg.eval_every === 0 || done === cfg.steps)) {
+        model.eval();
+        const metrics = await hooks.evaluate(model, done);
+        model.train();
+        history.push({ step: done, values: metrics });
+        log(`\nstep ${done}: ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
+      }
+      if (done % cfg.checkpoint_every === 0 || done === cfg.steps) {
+        saveCheckpoint(ckptDir, {
+          step: done, model: model.stateDict(), optimizer: optimizer.stateDict(),
+          state: { history, sampler: loader.state(), rng: rng.getState(), config: cfg },
+        });
+        writeHistory(join(cfg.out, 'history.json'), history);
+        await drawCurves(join(cfg.out, 'curves.png'), history);
+      }
+    }
+  } finally {
+    progress.done();
+    await loader.close();
+  }
+  model.eval();
+  saveModelFolder(join(cfg.out, 'model'), model, cfg.tokenizer, { half: cfg.half });
+  return { model, history, losses };
+}
