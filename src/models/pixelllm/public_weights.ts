@@ -54,8 +54,15 @@ const swapPrefix = (key: string, pairs: [string, string][]): string | null => {
   return hit ? hit[1] + key.slice(hit[0].length) : null;
 };
 
-function evaMap(model: PixelLLM, file: string): KeyMap {
+/** A file recognised as another known family than the one expected is refused by name (an unknown one meets the key checks). */
+function refuseOtherFamily(file: string, keys: string[], expected: string, what: string): void {
+  const families = detectFamilies(keys).map((f) => f.name);
+  if (families.length > 0 && !families.includes(expected)) throw new StateDictError(`${file}: expected ${what}, but it looks like ${families.join(', ')}`);
+}
+
+function evaMap(model: PixelLLM, file: string, keys: string[]): KeyMap {
   if (!model.git_backbone) throw new StateDictError(`${file}: this config has no EVA02 encoder (eva: null), so there is nothing to load an EVA02 checkpoint into`);
+  refuseOtherFamily(file, keys, 'eva02', 'a timm EVA02 checkpoint');
   const hasHead = model.git_backbone.head !== null;
   return {
     target: (key) => (/^head\./.test(key) && !hasHead ? { ignore: 'the classifier head (PixelLLM reads the features before it)' } : `git_backbone.${key}`),
@@ -65,7 +72,8 @@ function evaMap(model: PixelLLM, file: string): KeyMap {
 
 const SAM_PREFIXES: [string, string][] = [['vision_encoder.', 'sam_backbone.'], ['prompt_encoder.', 'prompt_encoder.'], ['mask_decoder.', 'mask_decoder.']];
 
-function samMap(): KeyMap {
+function samMap(file: string, keys: string[]): KeyMap {
+  refuseOtherFamily(file, keys, 'sam', 'an HF SamModel checkpoint (facebook/sam-vit-*)');
   return {
     target: (key) => swapPrefix(key, SAM_PREFIXES) ?? key, // anything else is reported as unexpected
     fills: (k) => SAM_PREFIXES.some(([, to]) => k.startsWith(to)),
@@ -138,8 +146,8 @@ export function loadPublicBackbones(model: PixelLLM, files: PublicBackboneFiles)
   const loaded = new Set<string>();
   const ignored: IgnoredKey[] = [];
   const plans: [string | undefined, (file: string, keys: string[]) => KeyMap][] = [
-    [files.eva, (file) => evaMap(model, file)],
-    [files.sam, () => samMap()],
+    [files.eva, (file, keys) => evaMap(model, file, keys)],
+    [files.sam, (file, keys) => samMap(file, keys)],
     [files.text, (file, keys) => textMap(model, file, keys)],
   ];
   for (const [file, plan] of plans) {
@@ -153,6 +161,7 @@ export function loadPublicBackbones(model: PixelLLM, files: PublicBackboneFiles)
     }));
     let state = readSafetensors(file, (key) => kept.has(key)); // only the kept tensors are read
     if (map.untie) state = map.untie(state);
+    for (const key of kept) if (!state.has(key)) ignored.push({ file, key, why: 'a tied copy of another tensor of the file (checked equal, loaded once)' });
     const renamed = new Map([...state].map(([key, t]) => [map.target(key) as string, t]));
     model.loadStateDict(renamed, { source: file, only: map.fills });
     for (const key of renamed.keys()) loaded.add(key);
