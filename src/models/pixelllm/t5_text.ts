@@ -4,15 +4,11 @@
 // `textual.decoder.…`, `textual.lm_head.weight`), so public T5 checkpoints load with only the prefix added.
 // https://github.com/google-research/scenic/tree/main/scenic/projects/pixel_llm
 import { Tensor, concat, full, noGrad } from '../../tensor/index.ts';
-import { T5EncoderDecoder, type T5Config } from '../t5.ts';
+import { T5EncoderDecoder } from '../t5.ts';
 import type { DecodeSession } from '../generate.ts';
 import type { PixelTextModel, TextInputs } from './text_model.ts';
 
 export class T5TextModel extends T5EncoderDecoder implements PixelTextModel {
-  constructor(config: T5Config) {
-    super(config);
-  }
-
   get width(): number {
     return this.config.d_model;
   }
