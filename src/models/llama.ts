@@ -214,7 +214,11 @@ export interface LlamaOutput {
   logits: Tensor;
 }
 
-export class LlamaForCausalLM extends Module {
+/**
+ * LlamaForCausalLM's parameters (HF's keys) and computation without its entry points, so that a model with other
+ * inputs (PixelLLM's language model, `textual.`) keeps the keys and reuses the stack, the head and the decode session.
+ */
+export class LlamaWithHead extends Module {
   model: LlamaModel;
   /** null when tie_word_embeddings: the logits then read the input embedding table (HF checkpoints then have no lm_head.weight). */
   lm_head: Projection | null;
@@ -236,15 +240,15 @@ export class LlamaForCausalLM extends Module {
   }
 
   /**
-   * Token ids (B, T) int32, or embeddings (B, T, C) (a prefix of other features may lead the text). attentionMask
-   * (B, T), 1 for a real token and 0 for padding, places each token after the real ones before it in its row and
-   * hides the padding from every query (outputs at padded positions are meaningless), as HF generate's left padding.
+   * Token ids (B, T) int32, or embeddings (B, T, C) (a prefix of other features may lead the text) → the last hidden
+   * state (B, T, C). attentionMask (B, T), 1 for a real token and 0 for padding, places each token after the real ones
+   * before it in its row and hides the padding from every query (outputs at padded positions are meaningless), as HF
+   * generate's left padding.
    */
-  forward(input: Tensor, { attentionMask = null }: { attentionMask?: Tensor | null } = {}): LlamaOutput {
+  lastHiddenState(input: Tensor, { attentionMask = null }: { attentionMask?: Tensor | null } = {}): Tensor {
     const [B, T] = input.shape as [number, number];
     const placement = attentionMask ? new PaddingRecord(B).extend(T, maskFlags(attentionMask, B, T)) : null;
-    const lastHiddenState = this.model.forward(input.dtype === 'int32' ? this.embed(input) : input, null, placement);
-    return { lastHiddenState, logits: this.logits(lastHiddenState) };
+    return this.model.forward(input.dtype === 'int32' ? this.embed(input) : input, null, placement);
   }
 
   /**
@@ -253,9 +257,7 @@ export class LlamaForCausalLM extends Module {
    * padded on the left); a step may also pass the mask of its own tokens. The session remembers which cached
    * positions are padding, through select() too.
    */
-  startDecoding({ batch, prefixEmbeds = null, maxLength = 64, attentionMask = null }: {
-    batch: number; prefixEmbeds?: Tensor | null; maxLength?: number; attentionMask?: Tensor | null;
-  }): DecodeSession & { step(ids: Tensor, attentionMask?: Tensor | null): Tensor } {
+  decodeSession({ batch, prefixEmbeds = null, maxLength = 64, attentionMask = null }: LlamaDecodeInputs): LlamaDecodeSession {
     const { kvHeads, headDim } = sizes(this.config);
     if (prefixEmbeds && (prefixEmbeds.ndim !== 3 || prefixEmbeds.shape[0] !== batch || prefixEmbeds.shape[2] !== this.config.hidden_size)) {
       throw new LlamaConfigError(`prefix embeddings must be (${batch}, P, ${this.config.hidden_size}), got [${prefixEmbeds.shape}]`);
@@ -289,5 +291,27 @@ export class LlamaForCausalLM extends Module {
         padding.select(rows);
       },
     };
+  }
+}
+
+export interface LlamaDecodeInputs {
+  batch: number;
+  prefixEmbeds?: Tensor | null;
+  maxLength?: number;
+  attentionMask?: Tensor | null;
+}
+
+export type LlamaDecodeSession = DecodeSession & { step(ids: Tensor, attentionMask?: Tensor | null): Tensor };
+
+export class LlamaForCausalLM extends LlamaWithHead {
+  /** Logits and last hidden state of ids or embeddings (B, T); see lastHiddenState for the attention mask. */
+  forward(input: Tensor, opts: { attentionMask?: Tensor | null } = {}): LlamaOutput {
+    const lastHiddenState = this.lastHiddenState(input, opts);
+    return { lastHiddenState, logits: this.logits(lastHiddenState) };
+  }
+
+  /** See decodeSession. */
+  startDecoding(inputs: LlamaDecodeInputs): LlamaDecodeSession {
+    return this.decodeSession(inputs);
   }
 }

@@ -289,7 +289,11 @@ export interface T5Output {
   logits: Tensor;
 }
 
-export class T5ForConditionalGeneration extends Module {
+/**
+ * T5ForConditionalGeneration's parameters (HF's keys) and computation without its entry points, so that a model with
+ * other inputs (PixelLLM's language model, `textual.`) keeps the keys and reuses the encoder, decoder and head.
+ */
+export class T5EncoderDecoder extends Module {
   shared: Embedding;
   encoder: T5Stack;
   decoder: T5Stack;
@@ -335,24 +339,19 @@ export class T5ForConditionalGeneration extends Module {
     return this.lm_head ? this.lm_head.forward(h) : matmul(h, transpose(this.shared.weight));
   }
 
-  /** Teacher-forced pass: encoder on embeddings + padding mask, decoder on ids (B, T). */
-  forward(inputsEmbeds: Tensor, attentionMask: Tensor | null, decoderInputIds: Tensor): T5Output {
-    const encoderHiddenStates = this.encode(inputsEmbeds, attentionMask);
-    const encoderLastHiddenState = encoderHiddenStates.at(-1)!;
-    const cross = { kv: this.decoder.crossKeysValues(encoderLastHiddenState), bias: attentionMask ? paddingBias(attentionMask) : null };
-    const decoderLastHiddenState = this.decode(decoderInputIds, cross);
-    return { encoderHiddenStates, encoderLastHiddenState, decoderLastHiddenState, logits: this.logits(decoderLastHiddenState) };
+  /** What the decoder's cross-attention reads of an encoder output (B, S, C) and its padding mask (B, S). */
+  crossContext(encoderOutput: Tensor, attentionMask: Tensor | null): NonNullable<BlockContext['cross']> {
+    return { kv: this.decoder.crossKeysValues(encoderOutput), bias: attentionMask ? paddingBias(attentionMask) : null };
   }
 
   /**
    * Runs the encoder once on inputs (B, S, C) with their padding mask and returns a session that decodes over it
    * (the first step takes the decoder start token, config.decoder_start_token_id).
    */
-  startDecoding({ inputsEmbeds, attentionMask = null, maxLength = 64 }: { inputsEmbeds: Tensor; attentionMask?: Tensor | null; maxLength?: number }): DecodeSession {
+  decodeSession({ inputsEmbeds, attentionMask = null, maxLength = 64 }: T5DecodeInputs): DecodeSession {
     return noGrad(() => {
       const encoded = this.encode(inputsEmbeds, attentionMask).at(-1)!; // (B, S, C)
-      let kv = this.decoder.crossKeysValues(encoded);
-      let bias = attentionMask ? paddingBias(attentionMask) : null; // (B, 1, 1, S)
+      let { kv, bias } = this.crossContext(encoded, attentionMask); // bias (B, 1, 1, S)
       const c = this.config;
       const cache = new KVCache(this.decoder.block.length, inputsEmbeds.shape[0]!, c.num_heads, c.d_kv, maxLength);
       return {
@@ -371,11 +370,32 @@ export class T5ForConditionalGeneration extends Module {
   }
 }
 
+export interface T5DecodeInputs {
+  inputsEmbeds: Tensor;
+  attentionMask?: Tensor | null;
+  maxLength?: number;
+}
+
+export class T5ForConditionalGeneration extends T5EncoderDecoder {
+  /** Teacher-forced pass: encoder on embeddings + padding mask, decoder on ids (B, T). */
+  forward(inputsEmbeds: Tensor, attentionMask: Tensor | null, decoderInputIds: Tensor): T5Output {
+    const encoderHiddenStates = this.encode(inputsEmbeds, attentionMask);
+    const encoderLastHiddenState = encoderHiddenStates.at(-1)!;
+    const decoderLastHiddenState = this.decode(decoderInputIds, this.crossContext(encoderLastHiddenState, attentionMask));
+    return { encoderHiddenStates, encoderLastHiddenState, decoderLastHiddenState, logits: this.logits(decoderLastHiddenState) };
+  }
+
+  /** See decodeSession. */
+  startDecoding(inputs: T5DecodeInputs): DecodeSession {
+    return this.decodeSession(inputs);
+  }
+}
+
 /**
  * A T5 checkpoint's tensors under this module's keys: HF files repeat the shared table as encoder.embed_tokens and
  * decoder.embed_tokens (and, with a tied head, as lm_head); those aliases are dropped once checked equal to shared.
  */
-export function t5StateDict(state: Map<string, Tensor>, model: T5ForConditionalGeneration, source = 'T5 checkpoint'): Map<string, Tensor> {
+export function t5StateDict(state: Map<string, Tensor>, model: T5EncoderDecoder, source = 'T5 checkpoint'): Map<string, Tensor> {
   const out = new Map(state);
   const shared = state.get('shared.weight') ?? state.get('encoder.embed_tokens.weight');
   if (shared && !state.has('shared.weight')) out.set('shared.weight', shared);

@@ -9,7 +9,7 @@ import { Linear } from './layers.ts';
 import { nextSeed, uniformInit } from './init.ts';
 
 /** The keys of adapter factors, as this project names them. */
-const LORA_KEY = /\.lora_[AB]\.weight$/;
+export const LORA_KEY = /\.lora_[AB]\.weight$/;
 
 export interface LoraConfig {
   /** module keys to wrap: globs or RegExps over the Linear's key (`encoder.block.0.layer.0.SelfAttention.q`), or bare names (`q`) matching the last segment */
