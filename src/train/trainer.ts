@@ -38,6 +38,8 @@ export interface TrainHooks {
   /** metrics of the model at `step` (the evaluation of pixelllm eval on the config's eval sources) */
   evaluate?: (model: PixelLLM, step: number) => Promise<Record<string, number>>;
   log?: (line: string) => void;
+  /** stop after this many updates (a checkpoint is written there; the run resumes from it later) */
+  stopAfter?: number;
 }
 
 export interface TrainResult {
@@ -124,7 +126,8 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
         history.push({ step: done, values: metrics });
         log(`\nstep ${done}: ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
       }
-      if (done % cfg.checkpoint_every === 0 || done === cfg.steps) {
+      const stopping = hooks.stopAfter !== undefined && done >= hooks.stopAfter && done < cfg.steps;
+      if (done % cfg.checkpoint_every === 0 || done === cfg.steps || stopping) {
         saveCheckpoint(ckptDir, {
           step: done, model: model.stateDict(), optimizer: optimizer.stateDict(),
           state: { history, sampler: loader.state(), rng: rng.getState(), config: cfg },
@@ -132,6 +135,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
         writeHistory(join(cfg.out, 'history.json'), history);
         await drawCurves(join(cfg.out, 'curves.png'), history);
       }
+      if (stopping) return { model, history, losses };
     }
   } finally {
     progress.done();

@@ -37,7 +37,8 @@ export const command: Command = {
       return 0;
     }
     const { train } = await import('../../train/trainer.ts');
-    await train(cfg, {});
+    const { evaluator } = await import('../../train/evaluate.ts');
+    await train(cfg, { evaluate: cfg.eval_every > 0 ? await evaluator(cfg) : undefined });
     return 0;
   },
 };
