@@ -13,7 +13,7 @@ import { BatchLoader, textTokenizer, type SamplerState } from '../data/batch/ind
 import { loadTokenizer } from '../data/tokenizers/index.ts';
 import { PixelLLM } from '../models/pixelllm/pixelllm.ts';
 import { saveModelFolder } from '../models/pixelllm/files.ts';
-import { loadLatestCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { CheckpointError, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { Progress } from './progress.ts';
 import { drawCurves, writeHistory, type HistoryRecord } from './curves.ts';
 import { batchLosses } from './step.ts';
@@ -32,6 +32,18 @@ export function layerDecayScale(model: PixelLLM, decay: number): (key: string) =
     const layer = m ? Number(m[1]) + 1 : /^git_backbone\.(norm|fc_norm|head)/.test(key) ? L + 1 : 0;
     return decay ** (L + 1 - layer);
   };
+}
+
+/** The latest checkpoint's weights as the run's model folder (OUT/model); returns its path. */
+export function exportLatest(cfg: TrainConfig): string {
+  const ckptDir = join(cfg.out, 'checkpoints');
+  const latest = loadLatestCheckpoint(ckptDir);
+  if (!latest) throw new CheckpointError(`${ckptDir} holds no checkpoint to export`);
+  const model = new PixelLLM(cfg.model);
+  model.loadStateDict(latest.model, { source: `${ckptDir} step ${latest.step}` });
+  const out = join(cfg.out, 'model');
+  saveModelFolder(out, model, cfg.tokenizer, { half: cfg.half });
+  return `${out} (step ${latest.step})`;
 }
 
 export interface TrainHooks {
