@@ -58,20 +58,23 @@ export function atPreEos(raw: Tensor, tokenMask: Tensor): Tensor {
   return indexSelect(raw.reshape(B * T, -1), 0, new Tensor(Int32Array.from(at), [B])); // (B, 8)
 }
 
-/** Sigmoid focal loss (α 0.25, γ 2) averaged over every element, as SAM's training. logits, targets same shape. */
-export function sigmoidFocalLoss(logits: Tensor, targets: Tensor, alpha = 0.25, gamma = 2): Tensor {
+/**
+ * Sigmoid focal loss (γ 2; α 0.5, scenic's default, which PixelLLM's mask loss keeps) averaged over the elements
+ * where `valid` is 1 (the image, not its padding), as the reference weights it. logits, targets, valid same shape.
+ */
+export function sigmoidFocalLoss(logits: Tensor, targets: Tensor, valid: Tensor, alpha = 0.5, gamma = 2): Tensor {
   const p = logits.sigmoid();
   // BCE with logits, stable: max(x, 0) − x·t + log(1 + e^−|x|)
   const ce = logits.clamp(0).sub(logits.mul(targets)).add(logits.abs().neg().exp().add(1).log());
   const pt = p.mul(targets).add(p.neg().add(1).mul(targets.neg().add(1)));
   const a = targets.mul(alpha).add(targets.neg().add(1).mul(1 - alpha));
-  return ce.mul(pt.neg().add(1).pow(gamma)).mul(a).mean();
+  return ce.mul(pt.neg().add(1).pow(gamma)).mul(a).mul(valid).sum().div(Math.max(1, valid.sum().item()));
 }
 
-/** Dice loss 1 − (2·Σpt + 1)/(Σp + Σt + 1) per row of (B, …), averaged over rows. */
-export function diceLoss(logits: Tensor, targets: Tensor): Tensor {
+/** Dice loss 1 − (2·Σpt + 1)/(Σp + Σt + 1) per row of (B, …) over its valid elements, averaged over rows. */
+export function diceLoss(logits: Tensor, targets: Tensor, valid: Tensor): Tensor {
   const B = logits.shape[0]!;
-  const p = logits.sigmoid().reshape(B, -1);
+  const p = logits.sigmoid().mul(valid).reshape(B, -1);
   const t = targets.reshape(B, -1);
   const num = p.mul(t).sum(-1).mul(2).add(1);
   const den = p.sum(-1).add(t.sum(-1)).add(1);
@@ -100,8 +103,8 @@ export interface MaskLossParts {
   iou: Tensor;
 }
 
-/** SAM's losses for one mask per row: logits (B, m, m), targets (B, m, m), predicted IoU (B). */
-export function maskLosses(logits: Tensor, targets: Tensor, predictedIou: Tensor): MaskLossParts {
+/** SAM's losses for one mask per row: logits (B, m, m), targets (B, m, m), valid (B, m, m) image cells, predicted IoU (B). */
+export function maskLosses(logits: Tensor, targets: Tensor, valid: Tensor, predictedIou: Tensor): MaskLossParts {
   const B = logits.shape[0]!;
   const actual = noGrad(() => {
     const hard = logits.gt(0).to('float32').reshape(B, -1);
@@ -110,7 +113,7 @@ export function maskLosses(logits: Tensor, targets: Tensor, predictedIou: Tensor
     const union = hard.add(t).sub(hard.mul(t)).sum(-1);
     return inter.div(union.clamp(1)); // (B)
   });
-  return { focal: sigmoidFocalLoss(logits, targets), dice: diceLoss(logits, targets), iou: predictedIou.sub(actual).pow(2).mean() };
+  return { focal: sigmoidFocalLoss(logits, targets, valid), dice: diceLoss(logits, targets, valid), iou: predictedIou.sub(actual).pow(2).mean() };
 }
 
 /** CenterNet's Gaussian radius for a box of (h, w) cells to keep IoU ≥ 0.7 under a shifted centre. */

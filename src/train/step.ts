@@ -38,7 +38,9 @@ export function batchLosses(model: PixelLLM, batch: Batch, w: LossWeights, objec
   const hidden = model.text({ visual, promptIds: batch.promptTokens, promptMask: batch.promptMask, tokens: batch.tokens, tokenMask: batch.tokenMask }); // (B, T, W)
   const B = batch.tokens.shape[0]!;
   if (batch.task !== 'refer') {
-    out.caption = captionLoss(hidden, batch.tokens, batch.tokenMask, (h) => model.textual.logits(h), w.label_smoothing).mul(w.caption);
+    // a region the crop moved out of view has no caption to learn (the reference drops its text loss too)
+    const mask = batch.task === 'regioncap' ? batch.tokenMask.to('int32').mul(batch.boxValid.to('int32').reshape(B, 1)) : batch.tokenMask;
+    if (mask.sum().item() > 0) out.caption = captionLoss(hidden, batch.tokens, mask, (h) => model.textual.logits(h), w.label_smoothing).mul(w.caption);
   }
   if (batch.task === 'trace' && batch.traceBoxes && batch.traceMask) {
     const raw = model.point_predictor.forward(hidden); // (B, T, 8)
@@ -53,7 +55,8 @@ export function batchLosses(model: PixelLLM, batch: Batch, w: LossWeights, objec
         const pick = (t: Tensor) => indexSelect(t, 0, rows);
         const sub = { fused: pick(features.fused), sam: pick(features.sam) };
         const m = model.masks(sub, pick(visual), pick(hidden), pick(batch.tokenMask), pick(batch.boxes)); // logits (n, m, m)
-        const parts = maskLosses(m.logits, maskTargets(pick(batch.masks), m.logits.shape[1]!), m.iou);
+        const side = m.logits.shape[1]!;
+        const parts = maskLosses(m.logits, maskTargets(pick(batch.masks), side), maskTargets(pick(batch.paddingMask), side), m.iou);
         out.mask_focal = parts.focal.mul(w.mask_focal);
         out.mask_dice = parts.dice.mul(w.mask_dice);
         out.mask_iou = parts.iou.mul(w.mask_iou);
