@@ -1,7 +1,7 @@
 // Runs a PixelLLM over evaluation examples and writes its predictions in `pixelllm eval`'s JSONL schema, so the model
 // is scored by exactly the code that scores any other system's files. Traces are teacher-forced on the ground-truth
 // narrative (as the reference evaluates point_l1): each token's two points go to the utterance it is matched to.
-import type { Example } from '../data/types.ts';
+import type { Box, Example } from '../data/types.ts';
 import { captionTokens, tokenTraceTargets } from '../data/trace_targets.ts';
 import type { PixelLLMPipeline } from '../infer/pipeline.ts';
 import type { EvalTask } from './predictions.ts';
@@ -38,7 +38,10 @@ export async function predict(pipeline: PixelLLMPipeline, task: EvalTask, exampl
   return lines;
 }
 
-async function predictBatch(p: PixelLLMPipeline, task: EvalTask, batch: Example[], opts: PredictOptions): Promise<object[]> {
+async function predictBatch(p: PixelLLMPipeline, task: EvalTask, all: Example[], opts: PredictOptions): Promise<object[]> {
+  // an empty referring expression or region text cannot be run; it gets no prediction (scored as a miss)
+  const batch = task === 'refer' || task === 'refseg' ? all.filter((e) => e.text.trim() !== '') : all;
+  if (batch.length === 0) return [];
   const files = batch.map((e) => e.imagePath);
   switch (task) {
     case 'refer':
@@ -46,7 +49,8 @@ async function predictBatch(p: PixelLLMPipeline, task: EvalTask, batch: Example[
     case 'refseg':
       return (await p.segment(files, batch.map((e) => e.text))).map((r, i) => ({ id: batch[i]!.id, box: r.box, mask: r.mask }));
     case 'regioncap':
-      return (await p.describe(files, batch.map((e) => ({ box: e.box! })))).map((r, i) => ({ id: batch[i]!.id, caption: r.text }));
+      // published boxes may overhang the image by a pixel (VG's x + w = W + 1): clipped, as the user's box is not
+      return (await p.describe(files, batch.map((e) => ({ box: clipBox(e.box!, e.width, e.height) })))).map((r, i) => ({ id: batch[i]!.id, caption: r.text }));
     case 'caption': {
       const long = batch[0]!.task === 'trace';
       return (await p.caption(files, { beams: opts.beams ?? 1, task: long ? 'trace' : 'caption' })).map((r, i) => ({ image_id: batch[i]!.imageId, caption: r.text }));
@@ -71,4 +75,12 @@ async function predictBatch(p: PixelLLMPipeline, task: EvalTask, batch: Example[
       });
     }
   }
+}
+
+/** A box clipped to a w × h image (unchanged when the size is unknown, 0 × 0), keeping at least a pixel each way. */
+function clipBox(b: Box, w: number, h: number): Box {
+  if (!(w > 0 && h > 0)) return b;
+  const x0 = Math.min(Math.max(0, b[0]), w - 1);
+  const y0 = Math.min(Math.max(0, b[1]), h - 1);
+  return [x0, y0, Math.max(x0 + 1, Math.min(w, b[2])), Math.max(y0 + 1, Math.min(h, b[3]))];
 }

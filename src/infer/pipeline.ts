@@ -12,6 +12,7 @@ import type { Tokenizer } from '../data/tokenizers/index.ts';
 import type { Box, Point, Task } from '../data/types.ts';
 import { compress, encodeBitmap, rleArea } from '../data/mask.ts';
 import { atPreEos } from '../train/losses.ts';
+import { promptRow } from '../data/batch/collate.ts';
 import { UserError } from '../errors.ts';
 import type { CaptionResult, DenseResult, DescribeResult, LocateResult, SegmentResult } from './results.ts';
 import { boxCentre, boxToCanvas, boxToOriginal, prepareImages, type PreparedImages } from './images.ts';
@@ -58,12 +59,12 @@ export class PixelLLMPipeline {
   /** prompt text → (B, P) ids ending with EOS, and its mask. */
   private promptIds(texts: string[]): { ids: Tensor; mask: Tensor } {
     const t = this.model.textual;
-    const rows = texts.map((s) => [...this.tokenizer.encode(s), t.eosId].slice(-this.model.config.max_prompt_tokens));
+    const rows = texts.map((s) => promptRow(this.tokenizer.encode(s), t.eosId, this.model.config.max_prompt_tokens));
     return padRows(rows, t.padId);
   }
 
   private prompt(task: Task, text = ''): string {
-    return this.model.config.prompts[task].replace('{text}', text);
+    return this.model.config.prompts[task].replace('{text}', () => text); // a function: `$&` in the text stays literal
   }
 
   /** Pixel-aligned captions: every word with its box and point. */

@@ -1,5 +1,5 @@
 // Tokens → words, for per-word locations: a WordPiece `##` piece continues the word before it; a SentencePiece `▁`
-// piece or a byte-level `Ġ` piece starts one; punctuation stands alone. A word's box is the mean of its tokens' boxes.
+// piece or a byte-level `Ġ` piece starts one (other pieces, punctuation included, continue the word before them). A word's box is the mean of its tokens' boxes.
 import type { Tokenizer } from '../data/tokenizers/index.ts';
 import type { Box } from '../data/types.ts';
 

@@ -9,8 +9,9 @@ import { manualSeed } from '../nn/init.ts';
 import { AdamW, clipGradNorm } from '../nn/optim.ts';
 import { cosineWithWarmup } from '../nn/schedule.ts';
 import { readSafetensors } from '../nn/safetensors.ts';
-import { BatchLoader, textTokenizer, type SamplerState } from '../data/batch/index.ts';
-import { loadTokenizer } from '../data/tokenizers/index.ts';
+import { BatchLoader, textTokenizer, type SamplerState, type TextTokenizer } from '../data/batch/index.ts';
+import { loadTokenizer, type Tokenizer } from '../data/tokenizers/index.ts';
+import { ConfigError } from './overrides.ts';
 import { PixelLLM } from '../models/pixelllm/pixelllm.ts';
 import { saveModelFolder } from '../models/pixelllm/files.ts';
 import { CheckpointError, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.ts';
@@ -32,6 +33,23 @@ export function layerDecayScale(model: PixelLLM, decay: number): (key: string) =
     const layer = m ? Number(m[1]) + 1 : /^git_backbone\.(norm|fc_norm|head)/.test(key) ? L + 1 : 0;
     return decay ** (L + 1 - layer);
   };
+}
+
+/**
+ * The batcher's tokenizer with the special ids the model was built with (T5 has no BOS, Llama no pad: the model's
+ * config supplies them); a tokenizer whose own ids disagree with the model's is refused.
+ */
+function modelTokenizer(tok: Tokenizer, model: PixelLLM, path: string): TextTokenizer {
+  const t = model.textual;
+  const own = { bos: tok.bosId, eos: tok.eosId, pad: tok.padId };
+  const want = { bos: t.bosId, eos: t.eosId, pad: t.padId };
+  for (const k of ['bos', 'eos', 'pad'] as const) {
+    // T5 starts its decoder from the pad id: the tokenizer's BOS (if any) is not the model's
+    if (own[k] !== null && own[k] !== want[k] && !(k === 'bos' && model.config.text.kind === 't5')) {
+      throw new ConfigError(`${path}: the tokenizer's ${k} id is ${own[k]} but the model's config says ${want[k]}; use the tokenizer the model was built for`);
+    }
+  }
+  return textTokenizer(tok, want);
 }
 
 /** The latest checkpoint's weights as the run's model folder (OUT/model); returns its path. */
@@ -68,7 +86,8 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   const rng = new Generator(cfg.seed);
   const model = new PixelLLM(cfg.model, rng);
   if (cfg.init) model.loadStateDict(readSafetensors(join(cfg.init, 'model.safetensors')), { source: cfg.init });
-  const frozen = [...cfg.freeze, ...(cfg.model.sam_trainable ? [] : ['sam_backbone.*'])];
+  // the paper keeps SAM frozen: its image encoder and its prompt encoder
+  const frozen = [...cfg.freeze, ...(cfg.model.sam_trainable ? [] : ['sam_backbone.*', 'prompt_encoder.*'])];
   if (frozen.length > 0) model.freeze(frozen);
   model.train();
   const params = model.namedParameters().filter(([, t]) => t.requiresGrad);
@@ -79,12 +98,15 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   let start = 0;
   let history: HistoryRecord[] = [];
   let sampler: SamplerState | undefined;
+  // the loss values since the last history record (saved with a checkpoint, so the next record is the same after a resume)
+  const window: Record<string, number[]> = {};
   if (resumed) {
     model.loadStateDict(resumed.model, { source: `${ckptDir} model` });
     optimizer.loadStateDict(resumed.optimizer, `${ckptDir} optimizer`);
     start = resumed.step;
     history = resumed.state.history as HistoryRecord[];
     sampler = resumed.state.sampler as SamplerState;
+    Object.assign(window, resumed.state.window ?? {});
     rng.setState(resumed.state.rng as number[]);
     log(`resuming from ${ckptDir} at step ${start}`);
   }
@@ -94,13 +116,12 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   const objects = objectBoxes(examples.values());
   log(`training ${params.length} tensors (${params.reduce((n, [, t]) => n + t.size, 0)} parameters) on ${sources.map((s) => `${s.name} ${(s.examples as unknown[]).length}`).join(', ')}; proposal boxes for ${objects.size} images`);
   const loader = new BatchLoader({
-    sources, batchSize: cfg.batch_size, imageSize: cfg.model.image_size, tokenizer: textTokenizer(tok), seed: cfg.seed,
+    sources, batchSize: cfg.batch_size, imageSize: cfg.model.image_size, tokenizer: modelTokenizer(tok, model, cfg.tokenizer), seed: cfg.seed,
     maxTokens: cfg.model.max_text_tokens, maxPromptTokens: cfg.model.max_prompt_tokens, workers: cfg.workers,
     normalizations: model.normalizations, masks: true, resume: sampler,
   });
   const progress = new Progress(cfg.steps, start, { label: 'train' });
   const losses: number[] = [];
-  const window: Record<string, number[]> = {};
   try {
     for (let step = start; step < cfg.steps; step++) {
       let total = 0;
@@ -142,7 +163,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       if (done % cfg.checkpoint_every === 0 || done === cfg.steps || stopping) {
         saveCheckpoint(ckptDir, {
           step: done, model: model.stateDict(), optimizer: optimizer.stateDict(),
-          state: { history, sampler: loader.state(), rng: rng.getState(), config: cfg },
+          state: { history, window, sampler: loader.state(), rng: rng.getState(), config: cfg },
         });
         writeHistory(join(cfg.out, 'history.json'), history);
         await drawCurves(join(cfg.out, 'curves.png'), history);

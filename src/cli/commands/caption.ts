@@ -25,6 +25,8 @@ export const command: Command = {
     const maxTokens = values['max-tokens'] === undefined ? undefined : Number(values['max-tokens']);
     if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1)) throw new UserError(`--max-tokens ${values['max-tokens']}: expected a positive integer`);
     const pipeline = await loadPipeline(values.model, values.threads);
+    const limit = pipeline.model.config.max_text_tokens - 1;
+    if (maxTokens !== undefined && maxTokens > limit) throw new UserError(`--max-tokens ${maxTokens}: this model writes at most ${limit} tokens`);
     const [result] = await pipeline.caption([image], { beams, maxNewTokens: maxTokens });
     return report(result!, image, values.out);
   },

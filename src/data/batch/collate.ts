@@ -105,7 +105,7 @@ export function collateText(plan: BatchPlan, opts: CollateOptions): { batch: Tex
   const tok = opts.tokenizer;
   const B = plan.items.length;
   const ids = plan.items.map((it) => captionTokens(tok.encode(it.text), tok, opts.maxTokens));
-  const prompts = plan.items.map((it) => [...tok.encode(it.prompt), tok.eos].slice(0, opts.maxPromptTokens));
+  const prompts = plan.items.map((it) => promptRow(tok.encode(it.prompt), tok.eos, opts.maxPromptTokens));
   const [tokens, tokenMask] = padIds(ids, tok.pad); // (B, T)
   const [promptTokens, promptMask] = padIds(prompts, tok.pad); // (B, P)
   const T = tokens.shape[1]!;
@@ -169,6 +169,11 @@ export function collateText(plan: BatchPlan, opts: CollateOptions): { batch: Tex
     batch.traceMask = new Tensor(trace.mask, [B, T]);
   }
   return { batch, items };
+}
+
+/** A prompt's ids cut to leave room for its EOS, then the EOS: the decoders rely on a prompt ending with it. */
+export function promptRow(ids: readonly number[], eos: number, max: number): number[] {
+  return [...ids.slice(0, max - 1), eos];
 }
 
 /** Ragged id lists → (B, longest) int32 ids padded with `pad`, and the (B, longest) bool mask of real positions. */

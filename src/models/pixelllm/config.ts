@@ -86,7 +86,8 @@ export function checkPixelLLMConfig(c: PixelLLMConfig): void {
   checkConfig(Number.isInteger(S) && S > 0, () => `image_size ${S} must be a positive integer`);
   const v = c.sam.vision_config;
   checkConfig(S % v.patch_size === 0, () => `image_size ${S} is not a multiple of sam.vision_config.patch_size ${v.patch_size}`);
-  if (c.eva) checkConfig(S % c.eva.patch_size === 0, () => `image_size ${S} is not a multiple of eva.patch_size ${c.eva!.patch_size}`);
+  // EVA02's patch embedding floors: 384 / 14 gives the paper's 27×27 grid (the last 6 pixels are not read)
+  if (c.eva) checkConfig(S >= c.eva.patch_size, () => `image_size ${S} is smaller than eva.patch_size ${c.eva!.patch_size}`);
   const p = c.sam.prompt_encoder_config;
   checkConfig(p.image_size === S, () => `sam.prompt_encoder_config.image_size ${p.image_size} must equal image_size ${S} (prompt boxes are in pixels of the S×S canvas)`);
   const a = c.prompt_adapter;
@@ -131,12 +132,11 @@ const PAPER_COMMON = {
   max_prompt_tokens: 32,
 };
 
-const EVA02_L_384: EvaConfig = { ...EVA02_LARGE_PATCH14_224, img_size: 224 };
 
 /** The paper's model: EVA02-L/14 + SAM-H at 384, Flan-T5-XL with LoRA r 32 (scale 2) on q and v. */
 export const PIXELLLM_T5_XL: PixelLLMConfig = {
   ...PAPER_COMMON,
-  eva: EVA02_L_384,
+  eva: EVA02_LARGE_PATCH14_224,
   sam: samAt(SAM_VIT_H, 384),
   text: { kind: 't5', config: FLAN_T5_XL, lora: { r: 32, alpha: 64, targets: ['q', 'v'] } },
   tokenizer: 'spiece.model',
@@ -145,7 +145,7 @@ export const PIXELLLM_T5_XL: PixelLLMConfig = {
 /** The paper's small variant: the same encoders and a GIT-style BERT decoder (6×768, WordPiece uncased), trained fully. */
 export const PIXELLLM_BERT: PixelLLMConfig = {
   ...PAPER_COMMON,
-  eva: EVA02_L_384,
+  eva: EVA02_LARGE_PATCH14_224,
   sam: samAt(SAM_VIT_H, 384),
   text: { kind: 'git', config: BERT_UNCASED_GIT },
   tokenizer: 'vocab.txt',
