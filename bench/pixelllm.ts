@@ -79,7 +79,7 @@ async function main(): Promise<void> {
         const train = ours(o, model, 'train', threads, batchFile);
         if (!infer && !train) continue;
         const row: Json = {
-          model, threads, weights: (infer ?? train)!.weights, params: (infer ?? train)!.params,
+          model, threads, backend: (infer ?? train)!.backend, weights: (infer ?? train)!.weights, params: (infer ?? train)!.params,
           latency_ms: infer?.latency_ms ?? null, throughput_batch: o.batch, throughput_images_per_s: infer?.throughput_images_per_s ?? null,
           caption_tokens: infer?.caption_tokens ?? null, dense_regions: infer?.dense_regions ?? null,
           train_ms: train?.train_ms ?? null, train_steps_per_s: train?.train_steps_per_s ?? null, train_batch: train?.train_batch ?? null,

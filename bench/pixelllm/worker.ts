@@ -3,7 +3,7 @@
 // clipping, AdamW) on the synthetic batches, and can write those batches for the PyTorch peer.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tensor, setThreads } from '../../src/tensor/index.ts';
+import { Tensor, backendName, setThreads } from '../../src/tensor/index.ts';
 import { AdamW, clipGradNorm } from '../../src/nn/optim.ts';
 import { PixelLLM } from '../../src/models/pixelllm/pixelllm.ts';
 import { PRESETS } from '../../src/models/pixelllm/config.ts';
@@ -52,7 +52,7 @@ export async function runWorker(o: BenchOptions): Promise<Record<string, unknown
   setThreads(threads);
   const { model, tokenizer, weights } = loadBenchModel(o.worker!);
   const params = model.namedParameters().reduce((n, [, t]) => n + t.size, 0);
-  const head = { model: o.worker, phase: o.phase, threads, weights, params, config: model.config };
+  const head = { model: o.worker, phase: o.phase, threads, backend: backendName, weights, params, config: model.config };
   return o.phase === 'infer' ? { ...head, ...(await measureInference(o, model, tokenizer)) } : { ...head, ...measureTraining(o, model, tokenizer) };
 }
 
