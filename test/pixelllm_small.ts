@@ -81,3 +81,9 @@ export function randomTextInputs(rng: Generator, rows: { prompt: number; text: n
     tokens: new Tensor(tokens, [B, T]), tokenMask: new Tensor(tokenMask, [B, T]),
   };
 }
+
+/** The tiny preset's structure, small, with the bundled tiny model's vocabulary (ids 0 pad, 2 BOS, 3 EOS): trainable on synthetic data. */
+export function trainableTiny(): PixelLLMConfig {
+  const base = SMALL_VARIANTS.tiny!;
+  return { ...base, max_text_tokens: 48, text: { kind: 'git', config: { ...SMALL_GIT, vocab_size: 264, pad_token_id: 0, bos_token_id: 2, eos_token_id: 3, max_position_embeddings: 96 } } };
+}

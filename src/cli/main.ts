@@ -8,6 +8,11 @@ export interface Command {
 
 // the summaries live here, not in the command files, so `pixelllm --help` loads no command (and not sharp)
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  caption: { summary: 'a pixel-aligned caption of an image: every word with its place (JSON; --out draws the trace)', load: async () => (await import('./commands/caption.ts')).command },
+  locate: { summary: 'the box of the object a referring expression names', load: async () => (await import('./commands/locate.ts')).command },
+  segment: { summary: 'the mask of the object a referring expression names', load: async () => (await import('./commands/segment.ts')).command },
+  describe: { summary: 'a caption of the region in a box (--box) or at a point (--point)', load: async () => (await import('./commands/describe.ts')).command },
+  dense: { summary: 'dense captioning: every object found, with its box and caption', load: async () => (await import('./commands/dense.ts')).command },
   inspect: { summary: 'keys, shapes, dtypes, parameter count and model family of a safetensors file', load: async () => (await import('./commands/inspect.ts')).command },
   eval: { summary: "score a predictions file against ground truth with the paper's metrics", load: async () => (await import('./commands/eval.ts')).command },
   data: { summary: 'dataset tools: `data stats PATH` prints counts and distributions of a dataset file or folder', load: async () => (await import('./commands/data.ts')).command },

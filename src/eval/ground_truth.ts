@@ -37,7 +37,8 @@ export async function groundTruthFromExamples(task: EvalTask, examples: AsyncIte
   const items = new Map<string, GroundTruthItem>();
   const perImage = task === 'caption' || task === 'densecap';
   for await (const e of examples) {
-    if (e.task !== SOURCE_TASK[task]) continue;
+    // narratives are long captions too: their texts score pixel-aligned captioning
+    if (e.task !== SOURCE_TASK[task] && !(task === 'caption' && e.task === 'trace')) continue;
     const key = perImage ? e.imageId : e.id;
     const seen = items.get(key);
     if (perImage) {
@@ -89,6 +90,11 @@ export interface GroundTruthOptions {
  * files: a refs pickle with instances.json, VG regions with image_data), a folder of them, or Example records as JSON lines.
  */
 export async function readGroundTruth(task: EvalTask, path: string, options: GroundTruthOptions = {}): Promise<GroundTruth> {
+  return groundTruthFromExamples(task, await readEvalExamples(task, path, options), path);
+}
+
+/** The Example records readGroundTruth scores against (what a model must be run on to predict them). */
+export async function readEvalExamples(task: EvalTask, path: string, options: GroundTruthOptions = {}): Promise<AsyncIterable<Example>> {
   const examplesJsonl = path.endsWith('.jsonl') && existsSync(path) && statSync(path).isFile() && (await detectFormat(path)) === undefined;
   let examples: AsyncIterable<Example>;
   if (examplesJsonl) examples = readExamplesJsonl(path);
@@ -103,7 +109,7 @@ export async function readGroundTruth(task: EvalTask, path: string, options: Gro
   if (options.split !== undefined) examples = onlySplit(examples, options.split);
   // point_l1 and mask IoU need the image size, which LN files and embedded refs do not carry
   if (task === 'trace' || task === 'refseg') examples = fillImageSizes(examples);
-  return groundTruthFromExamples(task, examples, path);
+  return examples;
 }
 
 // `val` matches any source with that segment; `refcoco/unc/val` only that source (a file may hold several datasets)

@@ -22,6 +22,8 @@ export class InputError extends UserError {
 }
 
 export interface CaptionOptions {
+  /** 'trace' (default): a long pixel-aligned caption, the LN prompt; 'caption': a short one, the COCO prompt */
+  task?: 'trace' | 'caption';
   /** beams (DESIGN: 4 with length penalty 0.6); 1 = greedy */
   beams?: number;
   lengthPenalty?: number;
@@ -67,26 +69,38 @@ export class PixelLLMPipeline {
   /** Pixel-aligned captions: every word with its box and point. */
   async caption(files: string[], opts: CaptionOptions = {}): Promise<CaptionResult[]> {
     const enc = await this.encode(files);
-    const whole = wholeBoxes(enc.images);
-    const out = this.generate(enc.features, whole, files.map(() => this.prompt('trace')), opts);
-    return noGrad(() => {
-      const visual = this.model.visualTokens(enc.features, whole);
-      const { ids: promptIds, mask: promptMask } = this.promptIds(files.map(() => this.prompt('trace')));
-      const t = this.model.textual;
-      const { ids: tokens, mask: tokenMask } = padRows(out.map((o) => [t.bosId, ...o.ids, t.eosId]), t.padId);
-      const hidden = this.model.text({ visual, promptIds, promptMask, tokens, tokenMask }); // (B, T, W)
-      const B = files.length;
-      const boxes = pointsToBoxes(this.model.point_predictor.forward(hidden), enc.images.validSize.reshape(B, 1, 2)).contiguous(); // (B, T, 4)
-      const T = tokens.shape[1]!;
-      return out.map((o, b) => {
-        const g = enc.images.geometries[b]!;
-        const tokenBoxes = o.ids.map((_, i) => boxToOriginal(g, boxes.data.subarray((b * T + i + 1) * 4, (b * T + i + 2) * 4) as Float32Array));
+    const task = opts.task ?? 'trace';
+    const out = this.generate(enc.features, wholeBoxes(enc.images), files.map(() => this.prompt(task)), opts);
+    const t = this.model.textual;
+    const located = this.tokenBoxes(enc, out.map((o) => [t.bosId, ...o.ids, t.eosId]), task);
+    return out.map((o, b) => {
+        const tokenBoxes = located[b]!.slice(1, 1 + o.ids.length);
         const words = groupWords(this.tokenizer, o.ids).map((w) => {
           const box = meanBox(tokenBoxes.slice(w.from, w.to));
           return { word: w.word, tokens: w.tokens, box, point: boxCentre(box) };
         });
         return { task: 'caption' as const, text: this.tokenizer.decode(o.ids), score: o.score, words };
-      });
+    });
+  }
+
+  /**
+   * The point head's box for every position of given token rows (BOS + text + EOS, as trained), teacher-forced under
+   * the whole-image prompt of `task`: per row, one box a token, in original pixels.
+   */
+  async locateTokens(files: string[], rows: number[][], task: 'trace' | 'caption' = 'trace'): Promise<Box[][]> {
+    return this.tokenBoxes(await this.encode(files), rows, task);
+  }
+
+  private tokenBoxes(enc: Encoded, rows: number[][], task: 'trace' | 'caption'): Box[][] {
+    return noGrad(() => {
+      const B = rows.length;
+      const visual = this.model.visualTokens(enc.features, wholeBoxes(enc.images));
+      const { ids: promptIds, mask: promptMask } = this.promptIds(rows.map(() => this.prompt(task)));
+      const { ids: tokens, mask: tokenMask } = padRows(rows, this.model.textual.padId);
+      const hidden = this.model.text({ visual, promptIds, promptMask, tokens, tokenMask }); // (B, T, W)
+      const boxes = pointsToBoxes(this.model.point_predictor.forward(hidden), enc.images.validSize.reshape(B, 1, 2)).contiguous(); // (B, T, 4)
+      const T = tokens.shape[1]!;
+      return rows.map((row, b) => row.map((_, i) => boxToOriginal(enc.images.geometries[b]!, boxes.data.subarray((b * T + i) * 4, (b * T + i + 1) * 4))));
     });
   }
 
@@ -164,7 +178,8 @@ export class PixelLLMPipeline {
     const found = this.proposals(enc).at(b)!.find((p) => p.box[0] <= point[0] && point[0] <= p.box[2] && p.box[1] <= point[1] && point[1] <= p.box[3]);
     if (found) return found.box;
     const r = Math.min(g.width, g.height) / 20;
-    return [Math.max(0, point[0] - r), Math.max(0, point[1] - r), Math.min(g.width, point[0] + r), Math.min(g.height, point[1] + r)];
+    const round = (v: number) => Math.round(v * 100) / 100;
+    return [Math.max(0, point[0] - r), Math.max(0, point[1] - r), Math.min(g.width, point[0] + r), Math.min(g.height, point[1] + r)].map(round) as Box;
   }
 
   /** Proposals per image in original pixels, best first, near-duplicates (IoU > 0.7) removed. */

@@ -13,7 +13,7 @@ import { BatchLoader, textTokenizer, type SamplerState } from '../data/batch/ind
 import { loadTokenizer } from '../data/tokenizers/index.ts';
 import { PixelLLM } from '../models/pixelllm/pixelllm.ts';
 import { saveModelFolder } from '../models/pixelllm/files.ts';
-import { loadLatestCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { CheckpointError, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { Progress } from './progress.ts';
 import { drawCurves, writeHistory, type HistoryRecord } from './curves.ts';
 import { batchLosses } from './step.ts';
@@ -34,10 +34,24 @@ export function layerDecayScale(model: PixelLLM, decay: number): (key: string) =
   };
 }
 
+/** The latest checkpoint's weights as the run's model folder (OUT/model); returns its path. */
+export function exportLatest(cfg: TrainConfig): string {
+  const ckptDir = join(cfg.out, 'checkpoints');
+  const latest = loadLatestCheckpoint(ckptDir);
+  if (!latest) throw new CheckpointError(`${ckptDir} holds no checkpoint to export`);
+  const model = new PixelLLM(cfg.model);
+  model.loadStateDict(latest.model, { source: `${ckptDir} step ${latest.step}` });
+  const out = join(cfg.out, 'model');
+  saveModelFolder(out, model, cfg.tokenizer, { half: cfg.half });
+  return `${out} (step ${latest.step})`;
+}
+
 export interface TrainHooks {
   /** metrics of the model at `step` (the evaluation of pixelllm eval on the config's eval sources) */
   evaluate?: (model: PixelLLM, step: number) => Promise<Record<string, number>>;
   log?: (line: string) => void;
+  /** stop after this many updates (a checkpoint is written there; the run resumes from it later) */
+  stopAfter?: number;
 }
 
 export interface TrainResult {
@@ -124,7 +138,8 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
         history.push({ step: done, values: metrics });
         log(`\nstep ${done}: ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
       }
-      if (done % cfg.checkpoint_every === 0 || done === cfg.steps) {
+      const stopping = hooks.stopAfter !== undefined && done >= hooks.stopAfter && done < cfg.steps;
+      if (done % cfg.checkpoint_every === 0 || done === cfg.steps || stopping) {
         saveCheckpoint(ckptDir, {
           step: done, model: model.stateDict(), optimizer: optimizer.stateDict(),
           state: { history, sampler: loader.state(), rng: rng.getState(), config: cfg },
@@ -132,6 +147,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
         writeHistory(join(cfg.out, 'history.json'), history);
         await drawCurves(join(cfg.out, 'curves.png'), history);
       }
+      if (stopping) return { model, history, losses };
     }
   } finally {
     progress.done();
