@@ -1,6 +1,6 @@
 // npm run bench:pixelllm: PixelLLM end to end on this CPU. For each model (default pixelllm-tiny, the bundled trained
 // one when models/pixelllm-tiny/ holds its weights, and pixelllm-cpu with random weights) and each thread count: the
-// latency of every task on one image (caption = greedy with per-word points, locate, segment, describe, dense), the
+// latency of every task on one image (examples/scene.jpg by default; caption = greedy with per-word points, locate, segment, describe, dense), the
 // throughput of caption and locate at batch --batch, training steps per second (batchLosses + backward + clipping +
 // AdamW on a trace batch of T = max_text_tokens and a referring batch with masks), and peak RSS, each phase in a
 // fresh process (bench/pixelllm/worker.ts). For pixelllm-tiny the PyTorch peer (bench/pixelllm_peer.py, the same
@@ -8,7 +8,7 @@
 // run; ratio = ours / torch (≤ 1: not slower). Writes bench/results/pixelllm.json and prints README-ready tables.
 // Usage: see USAGE in bench/pixelllm/args.ts.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -43,8 +43,13 @@ function peer(args: string[], threads: number): Json | null {
   return lastJsonLine(`PyTorch peer ${args.filter((a) => a.startsWith('--')).join(' ')} (threads ${threads})`, run);
 }
 
-/** The image, expression and region every task asks about: a synthetic scene unless --image was given. */
+/**
+ * The image, expression and region every task asks about: --image, else the bundled example (with the demo's
+ * expression), else a synthetic scene with one of its own referring expressions and that object's box.
+ */
 async function prepareImage(o: BenchOptions, tmp: string): Promise<BenchOptions> {
+  const example = join(root, 'examples/scene.jpg');
+  if (!o.image && existsSync(example)) o = { ...o, image: example };
   if (o.image) {
     const { width = 1, height = 1 } = await sharp(o.image).metadata();
     return { ...o, box: o.box ?? [width / 4, height / 4, (3 * width) / 4, (3 * height) / 4] };
