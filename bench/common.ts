@@ -34,3 +34,15 @@ export function runPeer(script: string, args: (string | number)[]): string | nul
   }
   return run.stdout;
 }
+
+/** medianMs for async work: the median wall time in ms of `reps` awaited calls, after `warmup` untimed ones. */
+export async function medianMsAsync(f: () => Promise<unknown>, reps: number, warmup = 1): Promise<number> {
+  for (let i = 0; i < warmup; i++) await f();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await f();
+    ts.push(performance.now() - t0);
+  }
+  return ts.sort((a, b) => a - b)[Math.floor(reps / 2)]!;
+}

@@ -22,7 +22,7 @@ import { buildSources, objectBoxes } from './data_sources.ts';
 import type { TrainConfig } from './train_config.ts';
 
 /** Parameters that take no weight decay: biases, norms, embeddings and learned tokens. */
-const NO_DECAY = ['*.bias', '*norm*.weight', '*LayerNorm.weight', '*embed*', '*_embed', '*.query_embed', '*pos_embed*', '*rel_pos*', '*gate', '*token*', '*.cls_token'];
+export const NO_DECAY = ['*.bias', '*norm*.weight', '*LayerNorm.weight', '*embed*', '*_embed', '*.query_embed', '*pos_embed*', '*rel_pos*', '*gate', '*token*', '*.cls_token'];
 
 /** EVA02 block i of L gets decay^(L + 1 − (i + 1)); its embeddings decay^(L + 1); everything else 1. */
 export function layerDecayScale(model: PixelLLM, decay: number): (key: string) => number {
