@@ -17,7 +17,7 @@ test('EVA02 at a canvas that is not a multiple of its patch: the floored grid, S
   const S = 128; // 128 / 14 → a 9×9 grid (2 pixels unread); SAM gives 8×8, resized to 9×9
   const config = { ...base, image_size: S, sam: samAt(base.sam, S) };
   const model = new PixelLLM(config);
-  const f = model.encode({ clip: randn([2, 3, S, S]), sam: randn([2, 3, S, S]) });
+  const f = model.encode({ clip: randn([2, 3, S, S], 1), sam: randn([2, 3, S, S], 2) });
   assert.deepEqual(f.fused.shape, [2, 9, 9, fusedChannels(config)]);
   assert.deepEqual(f.sam.shape, [2, config.sam.vision_config.output_channels, 8, 8]);
 });
