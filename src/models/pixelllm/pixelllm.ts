@@ -60,7 +60,10 @@ export class PixelLLM extends Module {
     const Cs = sam.vision_config.output_channels;
     this.git_backbone = config.eva ? new Eva(config.eva) : null;
     this.sam_backbone = new SamVisionEncoder(sam.vision_config);
-    this.prompt_encoder = new SamPromptEncoder(sam.prompt_encoder_config, new SamPositionalEmbedding(sam.vision_config.num_pos_feats, Math.trunc(sam.vision_config.hidden_size / 2)));
+    // Fourier frequencies ~ N(0, 1), the original SAM's PositionEmbeddingRandom: smooth codes a model trained from
+    // scratch can regress coordinates from (HF's init scale, hidden_size / 2, aliases a 16×16 grid into noise; public
+    // checkpoints bring their own values either way)
+    this.prompt_encoder = new SamPromptEncoder(sam.prompt_encoder_config, new SamPositionalEmbedding(sam.vision_config.num_pos_feats, 1));
     const a = config.prompt_adapter;
     this.prompt_adapter = new PromptAdapter(a, fusedChannels(config), Cs);
     const W = textWidth(config.text);
