@@ -8,10 +8,10 @@ import { record, noGrad, isGradEnabled } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
 import { broadcastShapes, contiguousStrides, numel, sameShape, stridedOffsets } from '../shape.ts';
 import { relPosAttentionF32, rowKernels } from '../backend/index.ts';
-import { add, mul } from '../ops/elementwise.ts';
+import { add } from '../ops/elementwise.ts';
 import { matmul, productInto, scaledMatmul } from '../ops/matmul.ts';
 import { sumTo } from '../ops/reduce.ts';
-import { contiguous, reshape, transpose, unsqueeze } from '../ops/view.ts';
+import { contiguous, reshape, transpose } from '../ops/view.ts';
 import { softmax } from './activations.ts';
 
 export interface AttentionOptions {
@@ -97,6 +97,57 @@ export function causalMask(Tq: number, Tk: number, dtype: Tensor['dtype'] = 'flo
 }
 
 /**
+ * scores (…, H·W, Hk·Wk) + termH (…, H, W, Hk) broadcast over key columns + termW (…, H, W, Wk) over key rows, as
+ * one pass per query row; backward sums g over the key columns (termH) and over the key rows (termW) by rows,
+ * where the broadcast adds' generic rules would walk offset tables.
+ */
+function addRelPos(scores: Tensor, termH: Tensor, termW: Tensor, Hk: number, Wk: number): Tensor {
+  const dtype = [scores.dtype, termH.dtype, termW.dtype].reduce(promote);
+  const S = contiguous(scores.detach().to(dtype));
+  const TH = contiguous(termH.detach().to(dtype));
+  const TW = contiguous(termW.detach().to(dtype));
+  const rows = S.size / (Hk * Wk); // one per query
+  const s = S.data;
+  const out = allocateUninit(dtype, S.size) as FloatStorage;
+  const th = TH.data;
+  const tw = TW.data;
+  for (let r = 0; r < rows; r++) {
+    const o = S.offset + r * Hk * Wk;
+    const y = r * Hk * Wk;
+    const h0 = TH.offset + r * Hk;
+    const w0 = TW.offset + r * Wk;
+    for (let a = 0; a < Hk; a++) {
+      const ha = th[h0 + a]!;
+      for (let b = 0; b < Wk; b++) out[y + a * Wk + b] = s[o + a * Wk + b]! + ha + tw[w0 + b]!;
+    }
+  }
+  const y = new Tensor(out, [...scores.shape]);
+  const [shapeH, shapeW] = [termH.shape, termW.shape];
+  return record('addRelPos', y, [scores, termH, termW], (g) => {
+    const G = contiguous(g);
+    const gd = G.data;
+    const dh = allocate(dtype, rows * Hk) as FloatStorage;
+    const dw = allocate(dtype, rows * Wk) as FloatStorage;
+    const colSums = new Float64Array(Wk); // accumulated in float64, as sum does
+    for (let r = 0; r < rows; r++) {
+      const o = G.offset + r * Hk * Wk;
+      colSums.fill(0);
+      for (let a = 0; a < Hk; a++) {
+        let acc = 0;
+        for (let b = 0; b < Wk; b++) {
+          const v = gd[o + a * Wk + b]!;
+          acc += v;
+          colSums[b] += v;
+        }
+        dh[r * Hk + a] = acc;
+      }
+      dw.set(colSums, r * Wk);
+    }
+    return [g, new Tensor(dh, [...shapeH]), new Tensor(dw, [...shapeW])];
+  });
+}
+
+/**
  * Attention with MViTv2's decomposed relative positions, as SAM's image encoder computes it. Queries are the
  * cells of an H×W grid and keys of an Hk×Wk grid (row-major), and the score of query (h, w) and key (a, b) is
  *   scale·q·k + q·relH[h, a] + q·relW[w, b].
@@ -120,8 +171,8 @@ export function relPosAttention(q: Tensor, k: Tensor, v: Tensor, relH: Tensor, r
     const rq = reshape(q, [...batch, H, W, hs]);
     const termH = matmul(rq, transpose(relH)); // (…, H, W, Hk): query row against key row
     const termW = transpose(matmul(transpose(rq, -3, -2), transpose(relW)), -3, -2); // (…, H, W, Wk): query column against key column
-    const scores = add(add(reshape(mul(matmul(q, transpose(k)), scale), [...batch, H, W, Hk, Wk]), unsqueeze(termH, -1)), unsqueeze(termW, -2));
-    return matmul(softmax(reshape(scores, [...batch, H * W, Hk * Wk]), -1), v); // (…, H·W, hv)
+    const scores = addRelPos(scaledMatmul(q, transpose(k), scale), termH, termW, Hk, Wk); // (…, H·W, Hk·Wk)
+    return matmul(softmax(scores, -1), v); // (…, H·W, hv)
   }
   // the kernel reads rows of unit stride, each at least a row's length after the previous one
   const rows = (t: Tensor): Tensor => ((t.strides.at(-1) === 1 || t.shape.at(-1) === 1) && (t.shape.at(-2) === 1 || t.strides.at(-2)! >= t.shape.at(-1)!) ? t : contiguous(t));
