@@ -38,10 +38,12 @@ test('layouts that are not one repeated block equal the by-index reference exact
   const g = new Generator(9);
   const n = (shape: number[]) => g.normal(shape);
   const cases: [string, Tensor, Tensor][] = [
-    ['channel bias over a batch (runs of H·W)', n([3, 5, 6, 7]), n([1, 5, 1, 1])],
-    ['the bias first (a constant along each run)', n([5, 1, 1]), n([3, 5, 6, 7])],
-    ['mask broadcast over heads', n([2, 3, 9, 11]), n([2, 1, 9, 11])],
-    ['short runs (below the addon threshold)', n([4, 3, 5]), n([4, 1, 5])],
+    ['channel bias over a batch (runs of H·W, long enough for the addon)', n([3, 5, 16, 17]), n([1, 5, 1, 1])],
+    ['the bias first (a constant along each run)', n([5, 1, 1]), n([3, 5, 16, 17])],
+    ['mask broadcast over heads', n([2, 3, 17, 16]), n([2, 1, 17, 16])],
+    ['channel bias, short runs (below the addon threshold)', n([3, 5, 6, 7]), n([1, 5, 1, 1])],
+    ['short runs, bias first', n([5, 1, 1]), n([3, 5, 6, 7])],
+    ['short runs of a middle broadcast', n([4, 3, 5]), n([4, 1, 5])],
     ['transposed operand', n([2, 40, 33]), n([2, 33, 40]).transpose(1, 2)],
     ['both transposed', n([2, 33, 40]).transpose(1, 2), n([2, 33, 40]).transpose(1, 2)],
     ['sliced rows (offset, row stride)', n([4, 50]), n([4, 80]).slice(1, 10, 60)],
