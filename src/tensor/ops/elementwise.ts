@@ -204,7 +204,8 @@ export const sign = (x: Tensor): Tensor => unary('sign', x, Math.sign, null, { d
 export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
   check(!(min > max), () => `clamp: min ${min} is greater than max ${max}`);
   const y = new Tensor(mapUnary(x, x.dtype, (v) => (v < min ? min : v > max ? max : v)), [...x.shape]);
-  return record('clamp', y, [x], (g) => [mul(g, logicalAnd(ge(x, min), le(x, max)))]);
+  // g·[min ≤ x ≤ max] in one pass (a product, so a NaN or infinite g still gives NaN where x is clamped, as torch)
+  return record('clamp', y, [x], (g) => [new Tensor(mapBinary(g, x, x.shape, g.dtype, (gv, xv) => gv * +(xv >= min && xv <= max)), [...x.shape])]);
 }
 
 /** Converts the element type; gradients flow back in the source's float type. */
