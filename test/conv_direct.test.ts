@@ -3,7 +3,7 @@
 // as the adjoint of unfold (⟨unfold(x), c⟩ = ⟨x, fold(c)⟩). Their gradients are checked in gradcheck.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Generator, Tensor, conv2d, convTranspose2d, fold, mul, sum, unfold, zeros, type Window } from '../src/tensor/index.ts';
+import { Generator, Tensor, add, conv2d, convTranspose2d, fold, mul, sum, unfold, zeros, type Window } from '../src/tensor/index.ts';
 import { assertClose } from './helpers.ts';
 
 type Pair = [number, number];
@@ -103,4 +103,21 @@ test('fold is the adjoint of unfold: ⟨unfold(x), c⟩ = ⟨x, fold(c)⟩', () 
     const rhs = sum(mul(x, fold(c, [shape[2]!, shape[3]!], win))).item();
     assert.ok(Math.abs(lhs - rhs) <= 1e-10 * Math.max(1, Math.abs(lhs)), `case ${k}: ${lhs} vs ${rhs}`);
   });
+});
+
+test('the weight gradient of a batch is the sum of its images\' gradients (float32 and float64)', () => {
+  const c = convCases[1]!;
+  const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
+  const g = new Generator(90);
+  const [x, w, up] = [g.normal([3, ...c.x.slice(1)], 0, 1, 'float64'), g.normal(c.w, 0, 1, 'float64'), g.normal([3, 6, 6, 3], 0, 1, 'float64')];
+  const weightGrad = (xs: Tensor, ups: Tensor, dtype: 'float32' | 'float64'): Tensor => {
+    const wd = w.detach().to(dtype).requireGrad(); // a fresh leaf each time
+    sum(mul(conv2d(xs.to(dtype), wd, null, opts), ups.to(dtype))).backward();
+    return wd.grad!;
+  };
+  // one image at a time: a batch of one sums nothing
+  let want = zeros(c.w, 'float64');
+  for (let b = 0; b < 3; b++) want = add(want, weightGrad(x.slice(0, b, b + 1), up.slice(0, b, b + 1), 'float64'));
+  assertClose(weightGrad(x, up, 'float64'), want, 1e-12, 'float64');
+  assertClose(weightGrad(x, up, 'float32'), want.to('float32'), 1e-5, 'float32');
 });
