@@ -99,7 +99,8 @@ export function causalMask(Tq: number, Tk: number, dtype: Tensor['dtype'] = 'flo
 /**
  * scores (…, H·W, Hk·Wk) + termH (…, H, W, Hk) broadcast over key columns + termW (…, H, W, Wk) over key rows, as
  * one pass per query row; backward sums g over the key columns (termH) and over the key rows (termW) by rows,
- * where the broadcast adds' generic rules would walk offset tables.
+ * where the broadcast adds' generic rules would walk offset tables. `scores` must be the caller's own product
+ * (its rule saves nothing of it): its storage is overwritten with the sum when it is contiguous float of `dtype`.
  */
 function addRelPos(scores: Tensor, termH: Tensor, termW: Tensor, Hk: number, Wk: number): Tensor {
   const dtype = [scores.dtype, termH.dtype, termW.dtype].reduce(promote);
@@ -107,21 +108,20 @@ function addRelPos(scores: Tensor, termH: Tensor, termW: Tensor, Hk: number, Wk:
   const TH = contiguous(termH.detach().to(dtype));
   const TW = contiguous(termW.detach().to(dtype));
   const rows = S.size / (Hk * Wk); // one per query
-  const s = S.data;
-  const out = allocateUninit(dtype, S.size) as FloatStorage;
+  const out = S.data as FloatStorage; // in place
   const th = TH.data;
   const tw = TW.data;
   for (let r = 0; r < rows; r++) {
     const o = S.offset + r * Hk * Wk;
-    const y = r * Hk * Wk;
     const h0 = TH.offset + r * Hk;
     const w0 = TW.offset + r * Wk;
     for (let a = 0; a < Hk; a++) {
       const ha = th[h0 + a]!;
-      for (let b = 0; b < Wk; b++) out[y + a * Wk + b] = s[o + a * Wk + b]! + ha + tw[w0 + b]!;
+      const row = o + a * Wk;
+      for (let b = 0; b < Wk; b++) out[row + b] = out[row + b]! + ha + tw[w0 + b]!;
     }
   }
-  const y = new Tensor(out, [...scores.shape]);
+  const y = new Tensor(out, [...scores.shape], S.strides, S.offset);
   const [shapeH, shapeW] = [termH.shape, termW.shape];
   return record('addRelPos', y, [scores, termH, termW], (g) => {
     const G = contiguous(g);
