@@ -7,7 +7,7 @@ import { allocate, allocateUninit, floatOf, promote, type FloatStorage } from '.
 import { record, noGrad, isGradEnabled } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
 import { broadcastShapes, contiguousStrides, numel, sameShape, stridedOffsets } from '../shape.ts';
-import { relPosAttentionF32, rowKernels } from '../backend/index.ts';
+import { gemmBatched, relPosAttentionF32, rowKernels } from '../backend/index.ts';
 import { add } from '../ops/elementwise.ts';
 import { matmul, productInto, scaledMatmul } from '../ops/matmul.ts';
 import { sumTo } from '../ops/reduce.ts';
@@ -124,25 +124,16 @@ function addRelPos(scores: Tensor, termH: Tensor, termW: Tensor, Hk: number, Wk:
   const y = new Tensor(out, [...scores.shape], S.strides, S.offset);
   const [shapeH, shapeW] = [termH.shape, termW.shape];
   return record('addRelPos', y, [scores, termH, termW], (g) => {
-    const G = contiguous(g);
-    const gd = G.data;
-    const dh = allocate(dtype, rows * Hk) as FloatStorage;
-    const dw = allocate(dtype, rows * Wk) as FloatStorage;
-    const colSums = new Float64Array(Wk); // accumulated in float64, as sum does
-    for (let r = 0; r < rows; r++) {
-      const o = G.offset + r * Hk * Wk;
-      colSums.fill(0);
-      for (let a = 0; a < Hk; a++) {
-        let acc = 0;
-        for (let b = 0; b < Wk; b++) {
-          const v = gd[o + a * Wk + b]!;
-          acc += v;
-          colSums[b] += v;
-        }
-        dh[r * Hk + a] = acc;
-      }
-      dw.set(colSums, r * Wk);
-    }
+    // dtermH = G (rows·Hk, Wk)·1 and dtermW[r] = 1ᵀ·G[r] (Hk, Wk) per query row: products, vectorised on the addon
+    const G = contiguous(g.to(dtype));
+    const gd = G.data as FloatStorage;
+    const ones = allocate(dtype, Math.max(Hk, Wk)).fill(1) as FloatStorage;
+    const dh = allocateUninit(dtype, rows * Hk) as FloatStorage;
+    const dw = allocateUninit(dtype, rows * Wk) as FloatStorage;
+    gemmBatched(false, false, rows * Hk, 1, Wk, gd, Int32Array.of(G.offset), Wk, ones, Int32Array.of(0), 1, dh);
+    const perRow = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) perRow[r] = G.offset + r * Hk * Wk;
+    gemmBatched(false, false, 1, Wk, Hk, ones, new Int32Array(rows), Hk, gd, perRow, Wk, dw);
     return [g, new Tensor(dh, [...shapeH]), new Tensor(dw, [...shapeW])];
   });
 }
