@@ -83,6 +83,9 @@ function product(a: Tensor, b: Tensor, M: number, K: number, N: number, scale: n
   ]);
 }
 
+/** Multiply-adds per call below which productSummedTo stores the products and sums them instead of accumulating. */
+const MIN_ACCUMULATED_WORK = 1 << 18;
+
 /**
  * sumTo(scale·(x·y), shape), the gradient of an operand broadcast over batch dims (a conv weight over the images,
  * say). When the summed dims lead the batch, each block of products accumulates into one buffer (beta = 1) instead
@@ -97,7 +100,10 @@ function productSummedTo(x: Tensor, y: Tensor, scale: number, shape: readonly nu
   const kept = (i: number): boolean => i >= lead && target[i - lead] === batch[i];
   let p = 0;
   while (p < batch.length && !kept(p)) p++;
-  const fits = p > 0 && batch.every((_, i) => i < p || kept(i)) && shape.at(-2) === M && shape.at(-1) === N && M * N * K > 0;
+  // one call per summed index: worth it only when each call has real work (a conv weight's product, not the
+  // thousands of 8×8 products of a relative-position table, which one batched call and a sum do faster)
+  const work = numel(batch.slice(p)) * M * N * K;
+  const fits = p > 0 && batch.every((_, i) => i < p || kept(i)) && shape.at(-2) === M && shape.at(-1) === N && work >= MIN_ACCUMULATED_WORK;
   if (!fits) return sumTo(scaledMatmul(x, y, scale), shape);
   const dtype = promote(x.dtype, y.dtype);
   const X = readable(x, dtype);
