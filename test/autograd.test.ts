@@ -48,6 +48,22 @@ describe('autograd', () => {
     assertClose(z.grad!, f64([4, Math.E + 3]), 1e-15, 'two branches');
   });
 
+  test('gradients meeting at a node add up without disturbing the ones they share storage with', () => {
+    // h = 3x read by four branches, two of them through add (whose rule hands the same g to both inputs), and the
+    // seed (the caller's tensor) must come back unchanged: d/dx Σ(h + h + eʰ + h²)·s = 3·s·(2 + eʰ + 2h)
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = tensor([0.5, -1, 2, 0.25], { dtype }).requireGrad();
+      const h = mul(x, 3);
+      const y = add(add(add(h, h), exp(h)), mul(h, h));
+      const seed = tensor([1, 2, -1, 0.5], { dtype });
+      y.backward(seed);
+      const hv = [1.5, -3, 6, 0.75];
+      const s = [1, 2, -1, 0.5];
+      assertClose(x.grad!, tensor(hv.map((v, i) => 3 * s[i]! * (2 + Math.exp(v) + 2 * v)), { dtype }), 1e-6, `x ${dtype}`);
+      assertClose(seed, tensor(s, { dtype }), 0, `seed ${dtype}`);
+    }
+  });
+
   test('detach stops gradients', () => {
     const x = leaf([1, 2, 3]);
     const d = x.detach();

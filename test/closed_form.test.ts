@@ -64,6 +64,18 @@ describe('closed form: element-wise', () => {
     sum(log(z)).backward();
     assertClose(z.grad!, f64([2, 0.25]), 1e-15, 'Σ ln x');
   });
+
+  test('clamp passes the gradient inside [min, max] and at the bounds, as torch; a NaN gradient stays NaN outside', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = tensor([-2, -1, 0.3, 1, 3], { dtype }).requireGrad();
+      clamp(x, -1, 1).backward(tensor([5, 6, 7, 8, 9], { dtype }));
+      assertClose(x.grad!, tensor([0, 6, 7, 8, 0], { dtype }), 0, `clamp gradient ${dtype}`);
+      const r = tensor([-1, 0, 2], { dtype }).requireGrad(); // relu as clamp(0): 0 passes
+      clamp(r, 0).backward(tensor([NaN, 1, 1], { dtype }));
+      assert.ok(Number.isNaN(r.grad!.values()[0]!), 'NaN·0 is NaN');
+      assertClose(r.grad!.slice(0, 1), tensor([1, 1], { dtype }), 0, `relu gradient ${dtype}`);
+    }
+  });
 });
 
 describe('closed form: reductions', () => {

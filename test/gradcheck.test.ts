@@ -159,6 +159,8 @@ describe('gradcheck: matmul', () => {
   test('2-D', () => gradcheck(matmul, [n([3, 4]), n([4, 2])]));
   test('batched 3-D', () => gradcheck(matmul, [n([2, 3, 4]), n([2, 4, 2])]));
   test('broadcast batch dims (2,1,3,4)·(5,4,2)', () => gradcheck(matmul, [n([2, 1, 3, 4]), n([5, 4, 2])]));
+  // b's gradient sums over two leading dims (one missing, one of size 1)
+  test('broadcast over leading dims (3,2,2,3,4)·(1,2,4,2)', () => gradcheck(matmul, [n([3, 2, 2, 3, 4]), n([1, 2, 4, 2])]));
   test('3-D · 2-D and 2-D · 3-D', () => {
     gradcheck(matmul, [n([2, 3, 4]), n([4, 2])]);
     gradcheck(matmul, [n([3, 4]), n([2, 4, 2])]);

@@ -4,7 +4,7 @@
 // two threads. Its gradients are checked in gradcheck.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Generator, Tensor, backendName, getThreads, noGrad, relPosAttention, scaledDotProductAttention, setThreads, tensor, zeros } from '../src/tensor/index.ts';
+import { Generator, Tensor, backendName, getThreads, noGrad, relPosAttention, scaledDotProductAttention, setThreads, softmax, tensor, zeros } from '../src/tensor/index.ts';
 import { loadNative } from '../src/tensor/backend/native.ts';
 import { assertClose } from './helpers.ts';
 
@@ -82,4 +82,32 @@ test('the addon checks its arguments', { skip: native === null ? 'the addon is n
     a, new Int32Array([0]), 2, a, a, 2, 2, 2, 2, 2, 2, 1), /one offset per item/);
   assert.throws(() => native!.relPosAttentionF32(a, new Int32Array([9]), 2, a, new Int32Array([0]), 2, a, new Int32Array([0]), 2,
     a, new Int32Array([0]), 2, a, a, 2, 2, 2, 2, 2, 2, 1), /too short/);
+});
+
+/** The scores composed from generic broadcasting ops, as SAM's reference writes them: the gradients' independent reference. */
+function composed(q: Tensor, k: Tensor, v: Tensor, relH: Tensor, relW: Tensor): Tensor {
+  const [H, Hk, hs] = relH.shape as [number, number, number];
+  const [W, Wk] = relW.shape as [number, number];
+  const batch = q.shape.slice(0, -2);
+  const rq = q.reshape(...batch, H, W, hs);
+  const termH = rq.matmul(relH.transpose(1, 2)); // (…, H, W, Hk)
+  const termW = rq.transpose(-3, -2).matmul(relW.transpose(1, 2)).transpose(-3, -2); // (…, H, W, Wk)
+  const scores = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(hs)).reshape(...batch, H, W, Hk, Wk).add(termH.unsqueeze(-1)).add(termW.unsqueeze(-2));
+  return softmax(scores.reshape(...batch, H * W, Hk * Wk), -1).matmul(v);
+}
+
+test('gradients in float32 and float64 match the composition from generic ops', () => {
+  const c = cases[0]!;
+  const base = inputs(c, 40).map((t) => t.to('float64').contiguous());
+  const up = new Generator(41).normal([c.B, c.nh, c.H * c.W, c.hv], 0, 1, 'float64');
+  const grads = (dtype: 'float32' | 'float64', f: typeof composed): Tensor[] => {
+    const leaves = base.map((t) => t.detach().to(dtype).requireGrad());
+    const [q, k, v, rh, rw] = leaves as [Tensor, Tensor, Tensor, Tensor, Tensor];
+    f(q, k, v, rh, rw).mul(up.to(dtype)).sum().backward();
+    return leaves.map((t) => t.grad!);
+  };
+  const want = grads('float64', composed);
+  const names = ['q', 'k', 'v', 'relH', 'relW'];
+  grads('float64', relPosAttention).forEach((g, i) => assertClose(g, want[i]!, 1e-10, `${names[i]} float64`));
+  grads('float32', relPosAttention).forEach((g, i) => assertClose(g, want[i]!.to('float32'), 1e-4, `${names[i]} float32`));
 });

@@ -65,11 +65,12 @@ export class AdamW {
       const p = s.param.data as Float32Array;
       const keep = 1 - lr * s.decay; // decoupled decay: p ← p − lr·wd·p before the Adam step
       const stepSize = lr / bc1;
+      const { m, v } = s; // locals: the loop runs over millions of values
       for (let i = 0; i < p.length; i++) {
-        const gi = g[i];
-        s.m[i] = b1 * s.m[i] + (1 - b1) * gi;
-        s.v[i] = b2 * s.v[i] + (1 - b2) * gi * gi;
-        p[i] = p[i] * keep - (stepSize * s.m[i]) / (Math.sqrt(s.v[i]) / bc2Sqrt + eps);
+        const gi = g[i]!;
+        m[i] = b1 * m[i]! + (1 - b1) * gi;
+        v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
+        p[i] = p[i]! * keep - (stepSize * m[i]!) / (Math.sqrt(v[i]!) / bc2Sqrt + eps);
       }
     }
   }
@@ -103,16 +104,30 @@ export class AdamW {
   }
 }
 
-/** Scales all gradients so their global L2 norm is at most maxNorm; returns the norm before clipping (torch's clip_grad_norm_). */
+/**
+ * Scales all gradients so their global L2 norm is at most maxNorm; returns the norm before clipping (torch's
+ * clip_grad_norm_). Gradients are scaled in place (they are the optimiser's own, see runBackward), by the factor
+ * rounded to their type as a product with a tensor of it would.
+ */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   let sq = 0;
-  for (const p of params) for (const g of p.grad?.values() ?? []) sq += g * g;
+  for (const p of params) {
+    const g = p.grad?.values();
+    if (g) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+  }
   const norm = Math.sqrt(sq);
   const coef = maxNorm / (norm + 1e-6);
   if (coef < 1) {
     for (const p of params) {
-      if (!p.grad) continue;
-      p.grad = p.grad.mul(coef);
+      const g = p.grad;
+      if (!g) continue;
+      if (!g.isContiguous) {
+        p.grad = g.mul(coef);
+        continue;
+      }
+      const d = g.data;
+      const c = d instanceof Float32Array ? Math.fround(coef) : coef;
+      for (let i = g.offset; i < g.offset + g.size; i++) d[i] = d[i]! * c;
     }
   }
   return norm;

@@ -32,26 +32,68 @@ export function mapUnary(x: View, dtype: DType, f: (v: number) => number): Stora
   return out;
 }
 
+/**
+ * The output of a binary op as runs: visit(outAt, len, atA, stepA, atB, stepB) for each run of `len` output elements
+ * from outAt, reading a from atA by stepA and b from atB by stepB (0 where that operand is broadcast along the run).
+ * Dims that are contiguous with each other in both operands are merged first, so a broadcast over a middle dim or
+ * a bias over channels gives runs as long as the block that repeats.
+ */
+export function forEachBinaryRun(a: View, b: View, shape: readonly number[],
+  visit: (outAt: number, len: number, atA: number, stepA: number, atB: number, stepB: number) => void): void {
+  const sa = broadcastStrides(a.shape, a.strides, shape);
+  const sb = broadcastStrides(b.shape, b.strides, shape);
+  const dims: number[] = [];
+  const stA: number[] = [];
+  const stB: number[] = [];
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    const last = dims.length - 1;
+    if (last >= 0 && stA[last] === sa[i]! * d && stB[last] === sb[i]! * d) {
+      dims[last] *= d;
+      stA[last] = sa[i]!;
+      stB[last] = sb[i]!;
+    } else {
+      dims.push(d);
+      stA.push(sa[i]!);
+      stB.push(sb[i]!);
+    }
+  });
+  if (shape.some((d) => d === 0)) return;
+  if (dims.length === 0) return visit(0, 1, a.offset, 0, b.offset, 0);
+  const nd = dims.length;
+  const len = dims[nd - 1]!;
+  const runs = numel(dims) / len;
+  const idx = new Array<number>(nd).fill(0);
+  let pa = a.offset;
+  let pb = b.offset;
+  for (let r = 0; r < runs; r++) {
+    visit(r * len, len, pa, stA[nd - 1]!, pb, stB[nd - 1]!);
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]!++;
+      pa += stA[d]!;
+      pb += stB[d]!;
+      if (idx[d]! < dims[d]!) break;
+      pa -= stA[d]! * dims[d]!;
+      pb -= stB[d]! * dims[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
 export function mapBinary(a: View, b: View, shape: readonly number[], dtype: DType, f: (x: number, y: number) => number): Storage {
-  const n = numel(shape);
-  const out = allocate(dtype, n);
+  const out = allocate(dtype, numel(shape));
   const A = a.data;
   const B = b.data;
-  const ia = offsetsAs(a, shape);
-  const ib = offsetsAs(b, shape);
-  if (ia === null && ib === null) {
-    const oa = a.offset;
-    const ob = b.offset;
-    for (let i = 0; i < n; i++) out[i] = f(A[oa + i]!, B[ob + i]!);
-  } else if (ia === null) {
-    const oa = a.offset;
-    for (let i = 0; i < n; i++) out[i] = f(A[oa + i]!, B[ib![i]!]!);
-  } else if (ib === null) {
-    const ob = b.offset;
-    for (let i = 0; i < n; i++) out[i] = f(A[ia[i]!]!, B[ob + i]!);
-  } else {
-    for (let i = 0; i < n; i++) out[i] = f(A[ia[i]!]!, B[ib[i]!]!);
-  }
+  forEachBinaryRun(a, b, shape, (o, len, pa, ia, pb, ib) => {
+    if (ia === 1 && ib === 1) for (let j = 0; j < len; j++) out[o + j] = f(A[pa + j]!, B[pb + j]!);
+    else if (ib === 0) {
+      const y = B[pb]!;
+      for (let j = 0; j < len; j++) out[o + j] = f(A[pa + j * ia]!, y);
+    } else if (ia === 0) {
+      const x = A[pa]!;
+      for (let j = 0; j < len; j++) out[o + j] = f(x, B[pb + j * ib]!);
+    } else for (let j = 0; j < len; j++) out[o + j] = f(A[pa + j * ia]!, B[pb + j * ib]!);
+  });
   return out;
 }
 
@@ -153,6 +195,8 @@ export function copyValues(x: View, dtype: DType): Storage {
   else if (layout === 'column') {
     const run = n / block.length;
     for (let i = 0; i < block.length; i++) out.fill(block[i]!, i * run, (i + 1) * run);
+  } else if (out instanceof Float32Array && x.data instanceof Float32Array) {
+    copyRunsF32(x, x.data, out);
   } else {
     const src = x.data;
     let at = 0;
@@ -164,4 +208,18 @@ export function copyValues(x: View, dtype: DType): Storage {
     });
   }
   return out;
+}
+
+/**
+ * The float32 → float32 copy of copyValues in a loop of its own: its element accesses only ever see Float32Array,
+ * so V8 keeps them on the fast path, where the shared loop (all four storage types) goes megamorphic.
+ */
+function copyRunsF32(x: View, src: Float32Array, out: Float32Array): void {
+  let at = 0;
+  forEachRun(x.shape, x.strides, x.offset, (o, len, step) => {
+    if (step === 1 && len >= 256) out.set(src.subarray(o, o + len), at);
+    else if (step === 1) for (let j = 0; j < len; j++) out[at + j] = src[o + j]!;
+    else for (let j = 0; j < len; j++) out[at + j] = src[o + j * step]!;
+    at += len;
+  });
 }

@@ -93,10 +93,10 @@ export function unaryF32(op: UnaryOp, x: Float32Array, offX: number, y: Float32A
 
 export type BMode = keyof typeof BMODE;
 
-/** y = a ∘ b (or b ∘ a with swap) with a contiguous rows × cols and b laid out by mode; false without the addon. */
+/** y (from offY) = a ∘ b (or b ∘ a with swap) with a contiguous rows × cols and b laid out by mode; false without the addon. */
 export function binaryF32(op: BinaryOp, a: Float32Array, offA: number, b: Float32Array, offB: number, y: Float32Array,
-  rows: number, cols: number, mode: BMode, swap: boolean): boolean {
+  rows: number, cols: number, mode: BMode, swap: boolean, offY = 0): boolean {
   if (native === null) return false;
-  native.binaryF32(BINARY[op], a, offA, b, offB, y, 0, rows, cols, BMODE[mode], swap);
+  native.binaryF32(BINARY[op], a, offA, b, offB, y, offY, rows, cols, BMODE[mode], swap);
   return true;
 }

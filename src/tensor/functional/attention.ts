@@ -7,11 +7,11 @@ import { allocate, allocateUninit, floatOf, promote, type FloatStorage } from '.
 import { record, noGrad, isGradEnabled } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
 import { broadcastShapes, contiguousStrides, numel, sameShape, stridedOffsets } from '../shape.ts';
-import { relPosAttentionF32, rowKernels } from '../backend/index.ts';
-import { add, mul } from '../ops/elementwise.ts';
+import { gemmBatched, relPosAttentionF32, rowKernels } from '../backend/index.ts';
+import { add } from '../ops/elementwise.ts';
 import { matmul, productInto, scaledMatmul } from '../ops/matmul.ts';
 import { sumTo } from '../ops/reduce.ts';
-import { contiguous, reshape, transpose, unsqueeze } from '../ops/view.ts';
+import { contiguous, reshape, transpose } from '../ops/view.ts';
 import { softmax } from './activations.ts';
 
 export interface AttentionOptions {
@@ -97,6 +97,48 @@ export function causalMask(Tq: number, Tk: number, dtype: Tensor['dtype'] = 'flo
 }
 
 /**
+ * scores (…, H·W, Hk·Wk) + termH (…, H, W, Hk) broadcast over key columns + termW (…, H, W, Wk) over key rows, as
+ * one pass per query row; backward sums g over the key columns (termH) and over the key rows (termW) by rows,
+ * where the broadcast adds' generic rules would walk offset tables. `scores` must be the caller's own product
+ * (its rule saves nothing of it): its storage is overwritten with the sum when it is contiguous float of `dtype`.
+ */
+function addRelPos(scores: Tensor, termH: Tensor, termW: Tensor, Hk: number, Wk: number): Tensor {
+  const dtype = [scores.dtype, termH.dtype, termW.dtype].reduce(promote);
+  const S = contiguous(scores.detach().to(dtype));
+  const TH = contiguous(termH.detach().to(dtype));
+  const TW = contiguous(termW.detach().to(dtype));
+  const rows = S.size / (Hk * Wk); // one per query
+  const out = S.data as FloatStorage; // in place
+  const th = TH.data;
+  const tw = TW.data;
+  for (let r = 0; r < rows; r++) {
+    const o = S.offset + r * Hk * Wk;
+    const h0 = TH.offset + r * Hk;
+    const w0 = TW.offset + r * Wk;
+    for (let a = 0; a < Hk; a++) {
+      const ha = th[h0 + a]!;
+      const row = o + a * Wk;
+      for (let b = 0; b < Wk; b++) out[row + b] = out[row + b]! + ha + tw[w0 + b]!;
+    }
+  }
+  const y = new Tensor(out, [...scores.shape], S.strides, S.offset);
+  const [shapeH, shapeW] = [termH.shape, termW.shape];
+  return record('addRelPos', y, [scores, termH, termW], (g) => {
+    // dtermH = G (rows·Hk, Wk)·1 and dtermW[r] = 1ᵀ·G[r] (Hk, Wk) per query row: products, vectorised on the addon
+    const G = contiguous(g.to(dtype));
+    const gd = G.data as FloatStorage;
+    const ones = allocate(dtype, Math.max(Hk, Wk)).fill(1) as FloatStorage;
+    const dh = allocateUninit(dtype, rows * Hk) as FloatStorage;
+    const dw = allocateUninit(dtype, rows * Wk) as FloatStorage;
+    gemmBatched(false, false, rows * Hk, 1, Wk, gd, Int32Array.of(G.offset), Wk, ones, Int32Array.of(0), 1, dh);
+    const perRow = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) perRow[r] = G.offset + r * Hk * Wk;
+    gemmBatched(false, false, 1, Wk, Hk, ones, new Int32Array(rows), Hk, gd, perRow, Wk, dw);
+    return [g, new Tensor(dh, [...shapeH]), new Tensor(dw, [...shapeW])];
+  });
+}
+
+/**
  * Attention with MViTv2's decomposed relative positions, as SAM's image encoder computes it. Queries are the
  * cells of an H×W grid and keys of an Hk×Wk grid (row-major), and the score of query (h, w) and key (a, b) is
  *   scale·q·k + q·relH[h, a] + q·relW[w, b].
@@ -120,8 +162,8 @@ export function relPosAttention(q: Tensor, k: Tensor, v: Tensor, relH: Tensor, r
     const rq = reshape(q, [...batch, H, W, hs]);
     const termH = matmul(rq, transpose(relH)); // (…, H, W, Hk): query row against key row
     const termW = transpose(matmul(transpose(rq, -3, -2), transpose(relW)), -3, -2); // (…, H, W, Wk): query column against key column
-    const scores = add(add(reshape(mul(matmul(q, transpose(k)), scale), [...batch, H, W, Hk, Wk]), unsqueeze(termH, -1)), unsqueeze(termW, -2));
-    return matmul(softmax(reshape(scores, [...batch, H * W, Hk * Wk]), -1), v); // (…, H·W, hv)
+    const scores = addRelPos(scaledMatmul(q, transpose(k), scale), termH, termW, Hk, Wk); // (…, H·W, Hk·Wk)
+    return matmul(softmax(scores, -1), v); // (…, H·W, hv)
   }
   // the kernel reads rows of unit stride, each at least a row's length after the previous one
   const rows = (t: Tensor): Tensor => ((t.strides.at(-1) === 1 || t.shape.at(-1) === 1) && (t.shape.at(-2) === 1 || t.strides.at(-2)! >= t.shape.at(-1)!) ? t : contiguous(t));

@@ -1,7 +1,7 @@
 // 2-D convolutions as matrix products over image patches: unfold (im2col) and fold (col2im) are the primitives,
 // each the other's backward; conv2d and conv_transpose2d are built from them and matmul, so their gradients come free.
 import { Tensor } from '../tensor.ts';
-import { allocate } from '../dtype.ts';
+import { allocate, type Storage } from '../dtype.ts';
 import { record } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
 import { matmul } from './matmul.ts';
@@ -36,22 +36,30 @@ function geometry(op: string, H: number, W: number, win: Window) {
 }
 
 /**
- * Visits every (patch row, output position) pair that reads inside the map: calls visit(colIndex, mapIndex)
- * with flat indices into one image's (C·kh·kw, oh·ow) patch matrix and its (C, H, W) map.
+ * Moves values between one image's (C·kh·kw, oh·ow) patch matrix and its (C, H, W) map, for every tap that reads
+ * inside the map: toCols copies map → patches (unfold), otherwise patches are added onto the map (fold). One loop
+ * per patch row over the output columns that fall inside, so the padding costs no test per element.
  */
-function forEachTap(C: number, H: number, W: number, g: ReturnType<typeof geometry>, visit: (col: number, px: number) => void): void {
+function moveTaps(C: number, H: number, W: number, g: ReturnType<typeof geometry>, cols: Storage, colOff: number,
+  map: Storage, mapOff: number, toCols: boolean): void {
   const L = g.oh * g.ow;
+  const { oh, ow, sh, sw, ph, pw, dh, dw } = g;
   for (let c = 0; c < C; c++) {
     for (let i = 0; i < g.kh; i++) {
       for (let j = 0; j < g.kw; j++) {
-        const row = ((c * g.kh + i) * g.kw + j) * L;
-        for (let y = 0; y < g.oh; y++) {
-          const ih = y * g.sh - g.ph + i * g.dh;
+        const row = colOff + ((c * g.kh + i) * g.kw + j) * L;
+        // output columns x with 0 ≤ x·sw − pw + j·dw < W
+        const shift = j * dw - pw;
+        const x0 = Math.max(0, Math.ceil(-shift / sw));
+        const x1 = Math.min(ow, Math.floor((W - 1 - shift) / sw) + 1);
+        if (x1 <= x0) continue;
+        for (let y = 0; y < oh; y++) {
+          const ih = y * sh - ph + i * dh;
           if (ih < 0 || ih >= H) continue;
-          for (let x = 0; x < g.ow; x++) {
-            const iw = x * g.sw - g.pw + j * g.dw;
-            if (iw >= 0 && iw < W) visit(row + y * g.ow + x, (c * H + ih) * W + iw);
-          }
+          const at = row + y * ow;
+          const px = mapOff + (c * H + ih) * W + shift;
+          if (toCols) for (let x = x0; x < x1; x++) cols[at + x] = map[px + x * sw]!;
+          else for (let x = x0; x < x1; x++) map[px + x * sw] += cols[at + x]!;
         }
       }
     }
@@ -68,9 +76,7 @@ export function unfold(x: Tensor, win: Window): Tensor {
   const L = g.oh * g.ow;
   const out = allocate(x.dtype, B * rows * L);
   for (let b = 0; b < B; b++) {
-    const o = b * rows * L;
-    const s = src.offset + b * C * H * W;
-    forEachTap(C, H, W, g, (col, px) => (out[o + col] = src.data[s + px]!));
+    moveTaps(C, H, W, g, out, b * rows * L, src.data, src.offset + b * C * H * W, true);
   }
   const y = new Tensor(out, [B, rows, L]); // (B, C·kh·kw, L)
   return record('unfold', y, [x], (grad) => [fold(grad, [H, W], win)]);
@@ -88,9 +94,7 @@ export function fold(cols: Tensor, size: [number, number], win: Window): Tensor 
   const src = contiguous(cols.detach());
   const out = allocate(cols.dtype, B * C * H * W);
   for (let b = 0; b < B; b++) {
-    const o = b * C * H * W;
-    const s = src.offset + b * rows * L;
-    forEachTap(C, H, W, g, (col, px) => (out[o + px] += src.data[s + col]!));
+    moveTaps(C, H, W, g, src.data, src.offset + b * rows * L, out, b * C * H * W, false);
   }
   const y = new Tensor(out, [B, C, H, W]);
   return record('fold', y, [cols], (grad) => [unfold(grad, win)]);

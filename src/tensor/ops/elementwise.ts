@@ -4,14 +4,16 @@ import { Tensor, full } from '../tensor.ts';
 import { allocateUninit, floatOf, isFloat, promote, type DType, type Storage } from '../dtype.ts';
 import { record } from '../autograd.ts';
 import { broadcastShapes, broadcastStrides, contiguousStrides, numel, repeatLayout, sameShape } from '../shape.ts';
-import { binaryF32, unaryF32 } from '../backend/index.ts';
+import { backendName, binaryF32, unaryF32 } from '../backend/index.ts';
 import type { BinaryOp, UnaryOp } from '../backend/elementwise_native.ts';
-import { compact, copyValues, mapBinary, mapTernary, mapUnary, type View } from '../kernels.ts';
+import { compact, copyValues, forEachBinaryRun, mapBinary, mapTernary, mapUnary, type View } from '../kernels.ts';
 import { check } from '../errors.ts';
 import { erf as erfScalar } from '../math.ts';
 import { sumTo } from './reduce.ts';
 
 export type Operand = Tensor | number;
+
+const hasNativeKernels = backendName === 'native';
 
 /** A number becomes a 0-d tensor of the other operand's type (a Python scalar does not promote a torch tensor). */
 function lift(o: Operand, like: Tensor): Tensor {
@@ -92,7 +94,41 @@ function binaryValues(a: View, b: View, shape: number[], outType: DType, f: (x: 
     const strides = broadcastStrides(inner, contiguousStrides(inner), shape);
     return copyValues({ data: block, shape, strides, offset: 0, isContiguous: false }, outType);
   }
-  return (kernel !== undefined && nativeBinary(kernel, A, B, shape, outType)) || mapBinary(A, B, shape, outType, f);
+  return (kernel !== undefined && (nativeBinary(kernel, A, B, shape, outType) ?? nativeBinaryRuns(kernel, A, B, shape, outType)))
+    || mapBinary(A, B, shape, outType, f);
+}
+
+/**
+ * Runs shorter than this go through the TypeScript loop: below it the call into the addon costs more than it saves
+ * (a call is a few hundred nanoseconds; the loop does a float every nanosecond or so).
+ */
+const MIN_NATIVE_RUN = 256;
+
+type RunLoop = (y: Float32Array, o: number, len: number, a: Float32Array, pa: number, ia: number, b: Float32Array, pb: number, ib: number) => void;
+// one function per op, so that each loop is monomorphic and needs no call per element
+const RUN_LOOPS: Record<BinaryOp, RunLoop> = {
+  add: (y, o, len, a, pa, ia, b, pb, ib) => { for (let j = 0; j < len; j++) y[o + j] = a[pa + j * ia]! + b[pb + j * ib]!; },
+  sub: (y, o, len, a, pa, ia, b, pb, ib) => { for (let j = 0; j < len; j++) y[o + j] = a[pa + j * ia]! - b[pb + j * ib]!; },
+  mul: (y, o, len, a, pa, ia, b, pb, ib) => { for (let j = 0; j < len; j++) y[o + j] = a[pa + j * ia]! * b[pb + j * ib]!; },
+  div: (y, o, len, a, pa, ia, b, pb, ib) => { for (let j = 0; j < len; j++) y[o + j] = a[pa + j * ia]! / b[pb + j * ib]!; },
+};
+
+/**
+ * Float32 layouts that are not one block (a bias over channels of a batch, a mask broadcast over heads, a transposed
+ * operand): the addon per long run where both operands read contiguously or one is constant along the run, a
+ * loop for the op otherwise. null without the addon.
+ */
+function nativeBinaryRuns(op: BinaryOp, A: View, B: View, shape: number[], outType: DType): Storage | null {
+  if (!hasNativeKernels || outType !== 'float32' || !(A.data instanceof Float32Array) || !(B.data instanceof Float32Array)) return null;
+  const out = allocateUninit('float32', numel(shape)) as Float32Array; // every run writes its elements
+  const [a, b] = [A.data, B.data];
+  const loop = RUN_LOOPS[op];
+  forEachBinaryRun(A, B, shape, (o, len, pa, ia, pb, ib) => {
+    if (len >= MIN_NATIVE_RUN && ia === 1 && (ib === 1 || ib === 0)) binaryF32(op, a, pa, b, pb, out, 1, len, ib === 1 ? 'same' : 'scalar', false, o);
+    else if (len >= MIN_NATIVE_RUN && ia === 0 && ib === 1) binaryF32(op, b, pb, a, pa, out, 1, len, 'scalar', true, o);
+    else loop(out, o, len, a, pa, ia, b, pb, ib);
+  });
+  return out;
 }
 
 /**
@@ -168,7 +204,8 @@ export const sign = (x: Tensor): Tensor => unary('sign', x, Math.sign, null, { d
 export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
   check(!(min > max), () => `clamp: min ${min} is greater than max ${max}`);
   const y = new Tensor(mapUnary(x, x.dtype, (v) => (v < min ? min : v > max ? max : v)), [...x.shape]);
-  return record('clamp', y, [x], (g) => [mul(g, logicalAnd(ge(x, min), le(x, max)))]);
+  // g·[min ≤ x ≤ max] in one pass (a product, so a NaN or infinite g still gives NaN where x is clamped, as torch)
+  return record('clamp', y, [x], (g) => [new Tensor(mapBinary(g, x, x.shape, g.dtype, (gv, xv) => gv * +(xv >= min && xv <= max)), [...x.shape])]);
 }
 
 /** Converts the element type; gradients flow back in the source's float type. */

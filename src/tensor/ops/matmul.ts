@@ -78,9 +78,48 @@ function product(a: Tensor, b: Tensor, M: number, K: number, N: number, scale: n
   }
   const y = new Tensor(C, [...batch, M, N]);
   return record('matmul', y, [a, b], (g) => [
-    a.requiresGrad ? sumTo(scaledMatmul(g, transpose(b), scale), a.shape) : null, // dA = s·g·Bᵀ
-    b.requiresGrad ? sumTo(scaledMatmul(transpose(a), g, scale), b.shape) : null, // dB = s·Aᵀ·g
+    a.requiresGrad ? productSummedTo(g, transpose(b), scale, a.shape) : null, // dA = s·g·Bᵀ
+    b.requiresGrad ? productSummedTo(transpose(a), g, scale, b.shape) : null, // dB = s·Aᵀ·g
   ]);
+}
+
+/** Multiply-adds per call below which productSummedTo stores the products and sums them instead of accumulating. */
+const MIN_ACCUMULATED_WORK = 1 << 18;
+
+/**
+ * sumTo(scale·(x·y), shape), the gradient of an operand broadcast over batch dims (a conv weight over the images,
+ * say). When the summed dims lead the batch, each block of products accumulates into one buffer (beta = 1) instead
+ * of every item's product being stored and summed afterwards. No graph: for backward rules.
+ */
+function productSummedTo(x: Tensor, y: Tensor, scale: number, shape: readonly number[]): Tensor {
+  const batch = broadcastShapes('matmul backward', x.shape.slice(0, -2), y.shape.slice(0, -2));
+  const [M, K] = x.shape.slice(-2) as [number, number];
+  const N = y.shape.at(-1)!;
+  const target = shape.slice(0, -2);
+  const lead = batch.length - target.length;
+  const kept = (i: number): boolean => i >= lead && target[i - lead] === batch[i];
+  let p = 0;
+  while (p < batch.length && !kept(p)) p++;
+  // one call per summed index: worth it only when each call has real work (a conv weight's product, not the
+  // thousands of 8×8 products of a relative-position table, which one batched call and a sum do faster)
+  const work = numel(batch.slice(p)) * M * N * K;
+  const fits = p > 0 && batch.every((_, i) => i < p || kept(i)) && shape.at(-2) === M && shape.at(-1) === N && work >= MIN_ACCUMULATED_WORK;
+  if (!fits) return sumTo(scaledMatmul(x, y, scale), shape);
+  const dtype = promote(x.dtype, y.dtype);
+  const X = readable(x, dtype);
+  const Y = readable(y, dtype);
+  const [lx, ly] = [layout(X)!, layout(Y)!];
+  const offsets = (t: Tensor): Int32Array =>
+    stridedOffsets(batch, broadcastStrides(t.shape.slice(0, -2), t.strides.slice(0, -2), batch), t.offset);
+  const [offsX, offsY] = [offsets(X), offsets(Y)];
+  const summed = numel(batch.slice(0, p));
+  const items = numel(batch.slice(p)); // products per summed index, one block of C each
+  const C = allocateUninit(dtype, items * M * N) as FloatStorage; // the first block of products overwrites it
+  for (let r = 0; r < summed; r++) {
+    const at = (o: Int32Array): Int32Array => o.subarray(r * items, (r + 1) * items);
+    gemmBatched(lx.trans, ly.trans, M, N, K, X.data as FloatStorage, at(offsX), lx.ld, Y.data as FloatStorage, at(offsY), ly.ld, C, scale, r === 0 ? 0 : 1);
+  }
+  return new Tensor(C, [...shape]);
 }
 
 /**

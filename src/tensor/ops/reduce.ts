@@ -1,7 +1,8 @@
 // Reductions over any set of axes, with keepdim as torch. The reduced axes are moved last in an offset table,
 // so each output element is one loop over a run of that table.
 import { Tensor } from '../tensor.ts';
-import { allocate, floatOf, type DType } from '../dtype.ts';
+import { allocate, floatOf, type DType, type FloatStorage } from '../dtype.ts';
+import { gemmBatched } from '../backend/index.ts';
 import { record } from '../autograd.ts';
 import { normAxes, normAxis, numel, sameShape, stridedOffsets } from '../shape.ts';
 import { check, fmt } from '../errors.ts';
@@ -52,14 +53,21 @@ export function sum(x: Tensor, axes?: Axes, keepdim = false): Tensor {
 
 /**
  * Sum over the leading axes of a contiguous tensor (a bias gradient: (B·T, C) → (C)) as whole-row additions,
- * which stream memory instead of striding down columns; null for other cases.
+ * which stream memory instead of striding down columns; null for other cases. Float storage goes through the
+ * product ones(1, rows)·x (rows, C): on the addon a vectorised axpy over the rows, in TypeScript the float64 loop.
  */
 function sumLeading(x: Tensor, axes: number[], dtype: DType): Tensor['data'] | null {
   if (!x.isContiguous || axes.length === 0 || axes.length === x.ndim || !axes.every((a, i) => a === i)) return null;
   const inner = numel(x.shape.slice(axes.length));
   const rows = x.size / Math.max(1, inner);
-  const acc = new Float64Array(inner);
   const v = x.data;
+  if ((v instanceof Float32Array || v instanceof Float64Array) && dtype === x.dtype && rows > 0 && inner > 0) {
+    const out = allocate(dtype, inner) as FloatStorage;
+    const ones = allocate(dtype, rows).fill(1) as FloatStorage;
+    gemmBatched(false, false, 1, inner, rows, ones, Int32Array.of(0), rows, v, Int32Array.of(x.offset), inner, out);
+    return out;
+  }
+  const acc = new Float64Array(inner);
   for (let r = 0, o = x.offset; r < rows; r++, o += inner) for (let j = 0; j < inner; j++) acc[j] += v[o + j]!;
   const out = allocate(dtype, inner);
   out.set(acc);
