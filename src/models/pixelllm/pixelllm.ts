@@ -60,6 +60,8 @@ export class PixelLLM extends Module {
     const Cs = sam.vision_config.output_channels;
     this.git_backbone = config.eva ? new Eva(config.eva) : null;
     this.sam_backbone = new SamVisionEncoder(sam.vision_config);
+    // an encoder trained from scratch starts from MAE's fixed 2-D sin-cos positions (SAM's zeros suit only its checkpoints)
+    if (config.sam_trainable && this.sam_backbone.pos_embed) this.sam_backbone.pos_embed.data.set(sinCos2d(this.sam_backbone.pos_embed.shape[1]!, sam.vision_config.hidden_size));
     // Fourier frequencies ~ N(0, 1), the original SAM's PositionEmbeddingRandom: smooth codes a model trained from
     // scratch can regress coordinates from (HF's init scale, hidden_size / 2, aliases a 16×16 grid into noise; public
     // checkpoints bring their own values either way)
@@ -140,3 +142,20 @@ export class PixelLLM extends Module {
   }
 }
 
+
+/** MAE's 2-D sin-cos position table for a g × g grid, (g, g, C) flattened: half the channels encode y, half x. */
+export function sinCos2d(g: number, C: number): Float32Array {
+  const out = new Float32Array(g * g * C);
+  const quarter = C / 4;
+  for (let y = 0; y < g; y++) for (let x = 0; x < g; x++) {
+    const at = (y * g + x) * C;
+    for (let i = 0; i < quarter; i++) {
+      const omega = 1 / 10000 ** (i / quarter);
+      out[at + i] = Math.sin(y * omega);
+      out[at + quarter + i] = Math.cos(y * omega);
+      out[at + 2 * quarter + i] = Math.sin(x * omega);
+      out[at + 3 * quarter + i] = Math.cos(x * omega);
+    }
+  }
+  return out;
+}
