@@ -54,12 +54,14 @@ export interface TrainConfig {
   /** store the final model's floats as float16 */
   half: boolean;
   threads: number;
+  /** stop (with a checkpoint) after this many updates, to continue later by running the command again; 0 = never */
+  stop_after: number;
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainConfig, 'model' | 'sources' | 'tokenizer' | 'data_root' | 'out'> = {
   init: '', eval_sources: [], batch_size: 16, accumulate: 1, steps: 1000, lr: 1e-4, min_lr_ratio: 0, warmup_steps: 100,
   weight_decay: 0.05, layer_decay: 0.8, grad_clip: 1, loss: REFERENCE_WEIGHTS, freeze: [], seed: 0, workers: 1,
-  eval_every: 0, eval_examples: 100, checkpoint_every: 100, log_every: 10, half: false, threads: 2,
+  eval_every: 0, eval_examples: 100, checkpoint_every: 100, log_every: 10, half: false, threads: 2, stop_after: 0,
 };
 
 /** Reads the config file, fills defaults, resolves the model preset and relative paths, then applies the overrides. */

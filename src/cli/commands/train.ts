@@ -45,7 +45,7 @@ export const command: Command = {
     }
     const { train } = await import('../../train/trainer.ts');
     const { evaluator } = await import('../../train/evaluate.ts');
-    await train(cfg, { evaluate: cfg.eval_every > 0 ? await evaluator(cfg) : undefined });
+    await train(cfg, { evaluate: cfg.eval_every > 0 ? await evaluator(cfg) : undefined, stopAfter: cfg.stop_after > 0 ? cfg.stop_after : undefined });
     return 0;
   },
 };
