@@ -12,7 +12,7 @@ import { loadTokenizer, type Tokenizer } from '../../src/data/tokenizers/index.t
 import type { Task } from '../../src/data/types.ts';
 import { PixelLLMPipeline } from '../../src/infer/pipeline.ts';
 import { REFERENCE_WEIGHTS, batchLosses } from '../../src/train/step.ts';
-import { NO_DECAY } from '../../src/train/trainer.ts';
+import { NO_DECAY, frozenByConfig } from '../../src/train/trainer.ts';
 import { medianMs, medianMsAsync } from '../common.ts';
 import type { BenchOptions } from './args.ts';
 import { peerBatchJson, trainBatches } from './batches.ts';
@@ -88,8 +88,9 @@ async function measureInference(o: BenchOptions, model: PixelLLM, tokenizer: Tok
 }
 
 function measureTraining(o: BenchOptions, model: PixelLLM, tokenizer: Tokenizer): Record<string, unknown> {
-  // as the trainer: a frozen SAM encoder when the config says so, AdamW with its decay exemptions, clipping at 1
-  if (!model.config.sam_trainable) model.freeze(['sam_backbone.*']);
+  // as the trainer: the frozen parts its config names, AdamW with its decay exemptions, clipping at 1
+  const frozen = frozenByConfig(model.config);
+  if (frozen.length > 0) model.freeze(frozen);
   model.train();
   const params = model.namedParameters().filter(([, t]) => t.requiresGrad);
   const optimizer = new AdamW(params, { lr: 5e-4, weightDecay: 0.05, noDecay: NO_DECAY });

@@ -12,7 +12,8 @@ import type { Tokenizer } from '../data/tokenizers/index.ts';
 import type { Box, Point, Task } from '../data/types.ts';
 import { compress, encodeBitmap, rleArea } from '../data/mask.ts';
 import { atPreEos } from '../train/losses.ts';
-import { promptRow } from '../data/batch/collate.ts';
+import { padIds, promptRow } from '../data/batch/collate.ts';
+import { boxIou } from '../eval/localization.ts';
 import { UserError } from '../errors.ts';
 import type { CaptionResult, DenseResult, DescribeResult, LocateResult, SegmentResult } from './results.ts';
 import { boxCentre, boxToCanvas, boxToOriginal, prepareImages, type PreparedImages } from './images.ts';
@@ -60,7 +61,8 @@ export class PixelLLMPipeline {
   private promptIds(texts: string[]): { ids: Tensor; mask: Tensor } {
     const t = this.model.textual;
     const rows = texts.map((s) => promptRow(this.tokenizer.encode(s), t.eosId, this.model.config.max_prompt_tokens));
-    return padRows(rows, t.padId);
+    const [ids, mask] = padIds(rows, t.padId);
+    return { ids, mask };
   }
 
   private prompt(task: Task, text = ''): string {
@@ -97,7 +99,7 @@ export class PixelLLMPipeline {
       const B = rows.length;
       const visual = this.model.visualTokens(enc.features, wholeBoxes(enc.images));
       const { ids: promptIds, mask: promptMask } = this.promptIds(rows.map(() => this.prompt(task)));
-      const { ids: tokens, mask: tokenMask } = padRows(rows, this.model.textual.padId);
+      const [tokens, tokenMask] = padIds(rows, this.model.textual.padId);
       const hidden = this.model.text({ visual, promptIds, promptMask, tokens, tokenMask }); // (B, T, W)
       const boxes = pointsToBoxes(this.model.point_predictor.forward(hidden), enc.images.validSize.reshape(B, 1, 2)).contiguous(); // (B, T, 4)
       const T = tokens.shape[1]!;
@@ -141,7 +143,7 @@ export class PixelLLMPipeline {
       const visual = this.model.visualTokens(enc.features, wholeBoxes(enc.images));
       const { ids: promptIds, mask: promptMask } = this.promptIds(expressions.map((e) => this.prompt('refer', e)));
       const t = this.model.textual;
-      const { ids: tokens, mask: tokenMask } = padRows(expressions.map((e) => [t.bosId, ...this.tokenizer.encode(e), t.eosId].slice(0, this.model.config.max_text_tokens)), t.padId);
+      const [tokens, tokenMask] = padIds(expressions.map((e) => [t.bosId, ...this.tokenizer.encode(e), t.eosId].slice(0, this.model.config.max_text_tokens)), t.padId);
       const hidden = this.model.text({ visual, promptIds, promptMask, tokens, tokenMask });
       const raw = this.model.point_predictor.forward(atPreEos(hidden, tokenMask)); // (B, 8)
       const boxes = pointsToBoxes(raw, enc.images.validSize).contiguous(); // (B, 4) canvas pixels
@@ -193,7 +195,7 @@ export class PixelLLMPipeline {
         for (const q of list) {
           const box = boxToOriginal(enc.images.geometries[b]!, q.box);
           if (box[2] - box[0] < 1 || box[3] - box[1] < 1) continue;
-          if (!kept.some((k) => iou(k.box, box) > 0.7)) kept.push({ box, score: Math.round(q.score * 1e4) / 1e4 });
+          if (!kept.some((k) => boxIou(k.box, box) > 0.7)) kept.push({ box, score: Math.round(q.score * 1e4) / 1e4 });
         }
         return kept;
       });
@@ -241,26 +243,6 @@ export class PixelLLMPipeline {
 
 function wholeBoxes(images: PreparedImages): Tensor {
   return new Tensor(Float32Array.from(images.geometries.flatMap((g) => [0, 0, g.validWidth, g.validHeight])), [images.geometries.length, 4]);
-}
-
-function padRows(rows: number[][], pad: number): { ids: Tensor; mask: Tensor } {
-  const B = rows.length;
-  const T = Math.max(1, ...rows.map((r) => r.length));
-  const ids = new Int32Array(B * T).fill(pad);
-  const mask = new Uint8Array(B * T);
-  rows.forEach((r, b) => {
-    ids.set(r, b * T);
-    mask.fill(1, b * T, b * T + r.length);
-  });
-  return { ids: new Tensor(ids, [B, T]), mask: new Tensor(mask, [B, T]) };
-}
-
-function iou(a: Box, b: Box): number {
-  const iw = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const ih = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const inter = iw * ih;
-  const union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-  return union > 0 ? inter / union : 0;
 }
 
 function checkBox(box: Box, w: number, h: number): void {

@@ -14,6 +14,7 @@ import { loadTokenizer, type Tokenizer } from '../data/tokenizers/index.ts';
 import { ConfigError } from './overrides.ts';
 import { PixelLLM } from '../models/pixelllm/pixelllm.ts';
 import { saveModelFolder } from '../models/pixelllm/files.ts';
+import type { PixelLLMConfig } from '../models/pixelllm/config.ts';
 import { CheckpointError, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { Progress } from './progress.ts';
 import { drawCurves, writeHistory, type HistoryRecord } from './curves.ts';
@@ -64,6 +65,11 @@ export function exportLatest(cfg: TrainConfig): string {
   return `${out} (step ${latest.step})`;
 }
 
+/** What a model config keeps fixed: the paper's SAM, its image encoder and its prompt encoder, unless it is trained. */
+export function frozenByConfig(config: PixelLLMConfig): string[] {
+  return config.sam_trainable ? [] : ['sam_backbone.*', 'prompt_encoder.*'];
+}
+
 export interface TrainHooks {
   /** metrics of the model at `step` (the evaluation of pixelllm eval on the config's eval sources) */
   evaluate?: (model: PixelLLM, step: number) => Promise<Record<string, number>>;
@@ -86,8 +92,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   const rng = new Generator(cfg.seed);
   const model = new PixelLLM(cfg.model, rng);
   if (cfg.init) model.loadStateDict(readSafetensors(join(cfg.init, 'model.safetensors')), { source: cfg.init });
-  // the paper keeps SAM frozen: its image encoder and its prompt encoder
-  const frozen = [...cfg.freeze, ...(cfg.model.sam_trainable ? [] : ['sam_backbone.*', 'prompt_encoder.*'])];
+  const frozen = [...cfg.freeze, ...frozenByConfig(cfg.model)];
   if (frozen.length > 0) model.freeze(frozen);
   model.train();
   const params = model.namedParameters().filter(([, t]) => t.requiresGrad);

@@ -1,26 +1,4 @@
 // `pixelllm locate IMG "expression"`: the box of the object a referring expression names.
-import { parseArgs } from 'node:util';
-import { UserError } from '../../errors.ts';
-import type { Command } from '../main.ts';
-import { COMMON_HELP, COMMON_OPTIONS, imageArg, loadPipeline, report } from './infer_common.ts';
+import { referCommand } from './refer_command.ts';
 
-const USAGE = `usage: pixelllm locate IMAGE "EXPRESSION" [--model DIR] [--out FILE.png]
-
-Finds the object the expression refers to; prints JSON { task, expression, box: [x0,y0,x1,y1] } in image pixels.
-${COMMON_HELP}`;
-
-export const command: Command = {
-  async run(args) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON_OPTIONS });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const image = imageArg(positionals, USAGE);
-    const expression = positionals.slice(1).join(' ');
-    if (expression.trim() === '') throw new UserError(`the referring expression is empty; say which object, e.g. pixelllm locate ${image} "the red circle"`);
-    const pipeline = await loadPipeline(values.model, values.threads);
-    const [result] = await pipeline.locate([image], [expression]);
-    return report(result!, image, values.out);
-  },
-};
+export const command = referCommand('locate');

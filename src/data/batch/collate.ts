@@ -177,7 +177,7 @@ export function promptRow(ids: readonly number[], eos: number, max: number): num
 }
 
 /** Ragged id lists → (B, longest) int32 ids padded with `pad`, and the (B, longest) bool mask of real positions. */
-function padIds(rows: number[][], pad: number): [Tensor, Tensor] {
+export function padIds(rows: number[][], pad: number): [Tensor, Tensor] {
   const B = rows.length;
   const T = Math.max(1, ...rows.map((r) => r.length));
   const ids = new Int32Array(B * T).fill(pad);
