@@ -148,14 +148,14 @@ for (const [name, config] of Object.entries(SMALL_VARIANTS)) {
       const boxes = new Tensor(Float32Array.from([0, 0, S, S, 4, 8, S / 2, S - 3]), [B, 4]);
       const visual = model.visualTokens(features, boxes);
       const W = textWidth(config.text);
-      assert.deepEqual(visual.shape, [B, config.prompt_adapter.num_queries, W]);
+      assert.deepEqual(visual.shape, [B, config.prompt_adapter.num_queries + (config.region_tokens ?? 0) ** 2, W]);
       const t = model.textual;
       const inputs = { ...randomTextInputs(rng, ROWS, { N: 1, C: W, V: t.vocabSize, bos: t.bosId, eos: t.eosId, pad: t.padId }), visual };
       const hidden = model.text(inputs);
       const T = inputs.tokens.shape[1]!;
       assert.deepEqual(hidden.shape, [B, T, W]);
       assert.deepEqual(t.logits(hidden).shape, [B, T, t.vocabSize]);
-      assert.deepEqual(model.point_predictor.forward(hidden).shape, [B, T, 8]);
+      assert.deepEqual(model.points(hidden, features, new Tensor(Float32Array.from([S, S, S, S - 5]), [B, 2])).shape, [B, T, 8]);
       const { logits, iou } = model.masks(features, visual, hidden, inputs.tokenMask, boxes);
       const h = features.sam.shape[2]!;
       assert.deepEqual([...logits.shape, ...iou.shape], [B, 4 * h, 4 * h, B]);

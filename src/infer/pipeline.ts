@@ -101,7 +101,7 @@ export class PixelLLMPipeline {
       const { ids: promptIds, mask: promptMask } = this.promptIds(rows.map(() => this.prompt(task)));
       const [tokens, tokenMask] = padIds(rows, this.model.textual.padId);
       const hidden = this.model.text({ visual, promptIds, promptMask, tokens, tokenMask }); // (B, T, W)
-      const boxes = pointsToBoxes(this.model.point_predictor.forward(hidden), enc.images.validSize.reshape(B, 1, 2)).contiguous(); // (B, T, 4)
+      const boxes = pointsToBoxes(this.model.points(hidden, enc.features, enc.images.validSize), enc.images.validSize.reshape(B, 1, 2)).contiguous(); // (B, T, 4)
       const T = tokens.shape[1]!;
       return rows.map((row, b) => row.map((_, i) => boxToOriginal(enc.images.geometries[b]!, boxes.data.subarray((b * T + i) * 4, (b * T + i + 1) * 4))));
     });
@@ -145,7 +145,7 @@ export class PixelLLMPipeline {
       const t = this.model.textual;
       const [tokens, tokenMask] = padIds(expressions.map((e) => [t.bosId, ...this.tokenizer.encode(e), t.eosId].slice(0, this.model.config.max_text_tokens)), t.padId);
       const hidden = this.model.text({ visual, promptIds, promptMask, tokens, tokenMask });
-      const raw = this.model.point_predictor.forward(atPreEos(hidden, tokenMask)); // (B, 8)
+      const raw = this.model.points(atPreEos(hidden, tokenMask).unsqueeze(1), enc.features, enc.images.validSize).squeeze(1); // (B, 8)
       const boxes = pointsToBoxes(raw, enc.images.validSize).contiguous(); // (B, 4) canvas pixels
       return expressions.map((expression, b) => {
         const c = Array.from(boxes.data.subarray(b * 4, b * 4 + 4));

@@ -34,7 +34,7 @@ export async function buildSources(root: string, sources: TrainSource[]): Promis
   for (const s of sources) {
     const list = await readSourceExamples(root, s);
     examples.set(s.name, list);
-    out.push({ name: s.name, task: s.task, weight: s.weight, examples: list });
+    out.push({ name: s.name, task: s.task, weight: s.weight, examples: list, ...(s.augment ? { augment: s.augment } : {}) });
   }
   return { sources: out, examples };
 }

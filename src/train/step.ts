@@ -43,11 +43,11 @@ export function batchLosses(model: PixelLLM, batch: Batch, w: LossWeights, objec
     if (mask.sum().item() > 0) out.caption = captionLoss(hidden, batch.tokens, mask, (h) => model.textual.logits(h), w.label_smoothing).mul(w.caption);
   }
   if (batch.task === 'trace' && batch.traceBoxes && batch.traceMask) {
-    const raw = model.point_predictor.forward(hidden); // (B, T, 8)
+    const raw = model.points(hidden, features, batch.validSize); // (B, T, 8)
     out.point = pointLoss(raw, batch.traceBoxes, batch.traceMask, batch.validSize).mul(w.point);
   }
   if (batch.task === 'refer') {
-    const raw = model.point_predictor.forward(atPreEos(hidden, batch.tokenMask)).reshape(B, 1, 8); // (B, 1, 8)
+    const raw = model.points(atPreEos(hidden, batch.tokenMask).unsqueeze(1), features, batch.validSize); // (B, 1, 8)
     out.box = pointLoss(raw, batch.boxes.reshape(B, 1, 4), batch.boxValid.reshape(B, 1), batch.validSize).mul(w.point);
     if (batch.masks && batch.maskValid) {
       const rows = maskedRows(batch.maskValid.to('int32').mul(batch.boxValid.to('int32')));

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Task } from '../data/types.ts';
 import { PRESETS, type PixelLLMConfig } from '../models/pixelllm/config.ts';
+import { checkAugment, type AugmentOptions } from '../data/image/augment.ts';
 import { ConfigError, applyOverrides } from './overrides.ts';
 import { REFERENCE_WEIGHTS, type LossWeights } from './step.ts';
 
@@ -17,6 +18,8 @@ export interface TrainSource {
   split: string;
   /** the image folder, relative to data_root (default `images`) */
   images?: string;
+  /** train-time scale jitter and flip (default: the reference's for the task, REFERENCE_AUGMENT) */
+  augment?: AugmentOptions;
 }
 
 export interface TrainConfig {
@@ -98,4 +101,11 @@ function checkSource(s: TrainSource, file: string): void {
   if (!s || typeof s.name !== 'string' || typeof s.path !== 'string') throw new ConfigError(`${file}: each source needs "name", "path", "task", "weight", "split"; got ${JSON.stringify(s)}`);
   if (!tasks.includes(s.task)) throw new ConfigError(`${file}: source ${s.name}: task "${s.task}" is not one of ${tasks.join(', ')}`);
   if (!(s.weight > 0)) throw new ConfigError(`${file}: source ${s.name}: weight ${s.weight} must be positive`);
+  if (s.augment !== undefined) {
+    const a = s.augment as Partial<AugmentOptions>;
+    if (!Array.isArray(a.scale) || a.scale.length !== 2 || typeof a.flip !== 'number' || typeof a.swapLeftRight !== 'boolean') {
+      throw new ConfigError(`${file}: source ${s.name}: "augment" needs "scale": [min, max], "flip": probability, "swapLeftRight": true|false; got ${JSON.stringify(s.augment)}`);
+    }
+    checkAugment(s.augment, `${file}: source ${s.name}`);
+  }
 }

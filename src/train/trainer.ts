@@ -91,7 +91,13 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   manualSeed(cfg.seed);
   const rng = new Generator(cfg.seed);
   const model = new PixelLLM(cfg.model, rng);
-  if (cfg.init) model.loadStateDict(readSafetensors(join(cfg.init, 'model.safetensors')), { source: cfg.init });
+  if (cfg.init) {
+    // a model folder from before a module was added (region tokens, the grid point head) starts those from random
+    const { missing, unexpected } = model.loadStateDict(readSafetensors(join(cfg.init, 'model.safetensors')), { source: cfg.init, strict: false });
+    const modules = (keys: string[]) => [...new Set(keys.map((k) => k.split('.').slice(0, 2).join('.')))].join(', ');
+    if (missing.length > 0) log(`init ${cfg.init}: ${missing.length} weights not in the folder start from random (${modules(missing)})`);
+    if (unexpected.length > 0) log(`init ${cfg.init}: ${unexpected.length} weights of the folder have no place in this model and are not used (${modules(unexpected)})`);
+  }
   const frozen = [...cfg.freeze, ...frozenByConfig(cfg.model)];
   if (frozen.length > 0) model.freeze(frozen);
   model.train();

@@ -48,7 +48,16 @@ export interface PixelLLMConfig {
   sam_trainable: boolean;
   prompt_adapter: PromptAdapterConfig;
   text: TextConfig;
-  point_head: { hidden_size: number; num_layers: number };
+  /**
+   * 'mlp' (the reference, the default): an MLP on each hidden state; 'grid': each hidden state points at a cell of the
+   * fused map and an MLP gives the box's extents (an addition for small models trained from scratch, point_head.ts)
+   */
+  point_head: { hidden_size: number; num_layers: number; kind?: 'mlp' | 'grid' };
+  /**
+   * k: a k×k grid of the fused map sampled inside the prompt box, appended to the visual tokens (an addition,
+   * region_tokens.ts); 0 or absent: only the adapter's queries, as the reference
+   */
+  region_tokens?: number;
   mask_adapter: { hidden_size: number; num_layers: number; num_attention_heads: number };
   /** class-agnostic CenterNet-style proposals on the fused map (dense captioning) */
   proposal_head: { hidden_size: number; max_proposals: number; score_threshold: number };
@@ -96,6 +105,9 @@ export function checkPixelLLMConfig(c: PixelLLMConfig): void {
   checkConfig(a.num_queries > 0, () => `prompt_adapter.num_queries ${a.num_queries} must be positive`);
   const m = c.mask_adapter;
   checkConfig(m.hidden_size % m.num_attention_heads === 0, () => `mask_adapter.hidden_size ${m.hidden_size} is not divisible by num_attention_heads ${m.num_attention_heads}`);
+  checkConfig(c.point_head.kind === undefined || c.point_head.kind === 'mlp' || c.point_head.kind === 'grid', () => `point_head.kind '${c.point_head.kind}' is not one of mlp, grid`);
+  const k = c.region_tokens ?? 0;
+  checkConfig(Number.isInteger(k) && k >= 0, () => `region_tokens ${k} must be a whole number ≥ 0 (the side of the sampled grid; 0 turns them off)`);
   checkConfig(c.point_head.num_layers >= 1, () => `point_head.num_layers ${c.point_head.num_layers} must be at least 1`);
   if (!['git', 't5', 'llama'].includes(c.text.kind)) throw new ConfigError(`text.kind '${c.text.kind}' is not one of git, t5, llama`);
 }
@@ -124,7 +136,8 @@ const PAPER_COMMON = {
   image_size: 384,
   sam_trainable: false,
   prompt_adapter: PAPER_ADAPTER,
-  point_head: { hidden_size: 512, num_layers: 3 },
+  point_head: { hidden_size: 512, num_layers: 3, kind: 'mlp' as const },
+  region_tokens: 0,
   mask_adapter: { hidden_size: 256, num_layers: 2, num_attention_heads: 8 },
   proposal_head: { hidden_size: 256, max_proposals: 100, score_threshold: 0.05 },
   prompts: DEFAULT_TASK_PROMPTS,
@@ -180,7 +193,10 @@ export const PIXELLLM_TINY: PixelLLMConfig = {
     kind: 'git',
     config: { ...BERT_UNCASED_GIT, vocab_size: 264, pad_token_id: 0, bos_token_id: 2, eos_token_id: 3, hidden_size: 256, num_hidden_layers: 3, num_attention_heads: 4, intermediate_size: 1024, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, max_position_embeddings: 192 },
   },
-  point_head: { hidden_size: 256, num_layers: 3 },
+  // trained from scratch on little data, it points at cells and reads the prompted region directly (the additions of
+  // point_head.ts and region_tokens.ts): through the adapter's queries and an MLP alone it learned neither in 2000 updates
+  point_head: { hidden_size: 256, num_layers: 3, kind: 'grid' },
+  region_tokens: 4,
   mask_adapter: { hidden_size: 128, num_layers: 2, num_attention_heads: 4 },
   proposal_head: { hidden_size: 128, max_proposals: 100, score_threshold: 0.05 },
   tokenizer: 'vocab.txt',

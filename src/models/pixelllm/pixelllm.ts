@@ -13,7 +13,8 @@ import type { Normalization } from '../../data/image/normalize.ts';
 import { ConfigError } from '../config.ts';
 import { checkPixelLLMConfig, fusedChannels, textWidth, type PixelLLMConfig } from './config.ts';
 import { PromptAdapter } from './prompt_adapter.ts';
-import { PointPredictor } from './point_head.ts';
+import { GridPointPredictor, PointPredictor } from './point_head.ts';
+import { RegionTokens } from './region_tokens.ts';
 import { MaskAdapter } from './mask_adapter.ts';
 import { BoxDecoder } from './proposal_head.ts';
 import type { PixelTextModel, TextInputs } from './text_model.ts';
@@ -48,7 +49,8 @@ export class PixelLLM extends Module {
   prompt_adapter: PromptAdapter;
   visual_project_layers: VisualProjection;
   textual: PixelTextModel;
-  point_predictor: PointPredictor;
+  point_predictor: PointPredictor | GridPointPredictor;
+  region_tokens: RegionTokens | null;
   mask_adapter: MaskAdapter;
   mask_decoder: SamMaskDecoder;
   box_decoder: BoxDecoder;
@@ -71,7 +73,11 @@ export class PixelLLM extends Module {
     const W = textWidth(config.text);
     this.visual_project_layers = new VisualProjection(a.query_output_size, W);
     this.textual = buildTextModel(config.text, rng);
-    this.point_predictor = new PointPredictor(W, config.point_head.hidden_size, config.point_head.num_layers);
+    const ph = config.point_head;
+    this.point_predictor = ph.kind === 'grid'
+      ? new GridPointPredictor(W, fusedChannels(config), sam.prompt_encoder_config.hidden_size, ph.hidden_size, ph.num_layers)
+      : new PointPredictor(W, ph.hidden_size, ph.num_layers);
+    this.region_tokens = config.region_tokens ? new RegionTokens(config.region_tokens, fusedChannels(config), W) : null;
     const m = config.mask_adapter;
     if (m.hidden_size !== Cs) throw new ConfigError(`mask_adapter.hidden_size ${m.hidden_size} must equal SAM's output_channels ${Cs} (it adapts SAM's embedding in place)`);
     this.mask_adapter = new MaskAdapter(m.hidden_size, W, m.num_layers, m.num_attention_heads);
@@ -117,10 +123,23 @@ export class PixelLLM extends Module {
 
   /** The language model's visual tokens (B, Q, W) for the fused map and one prompt box per row. */
   visualTokens(features: ImageFeatures, boxes: Tensor): Tensor {
+    const q = this.prompt_adapter.forward(features.fused, this.fusedPe(features), this.promptTokens(boxes)); // (B, Q, O)
+    const visual = this.visual_project_layers.forward(q); // (B, Q, W)
+    if (!this.region_tokens) return visual;
+    return concat([visual, this.region_tokens.forward(features.fused, boxes, this.config.image_size)], 1); // (B, Q + k², W)
+  }
+
+  /** SAM's positional encoding of the fused map's cells, (1, g, g, Cp) channels-last. */
+  fusedPe(features: ImageFeatures): Tensor {
     const g = features.fused.shape[1]!;
-    const pe = this.prompt_encoder.shared_embedding.dense(g, g).permute(0, 2, 3, 1); // (1, g, g, Cp)
-    const q = this.prompt_adapter.forward(features.fused, pe, this.promptTokens(boxes)); // (B, Q, O)
-    return this.visual_project_layers.forward(q); // (B, Q, W)
+    return this.prompt_encoder.shared_embedding.dense(g, g).permute(0, 2, 3, 1); // (1, g, g, Cp)
+  }
+
+  /** The point head on hidden states (B, T, W) → raw (B, T, 8); validSize (B, 2) is each row's unpadded [w, h]. */
+  points(hidden: Tensor, features: ImageFeatures, validSize: Tensor): Tensor {
+    const head = this.point_predictor;
+    if (head instanceof PointPredictor) return head.forward(hidden);
+    return head.forward(hidden, features.fused, this.fusedPe(features), this.config.image_size, validSize);
   }
 
   /** Teacher-forced text: hidden states (B, T, W) aligned with the tokens. */
