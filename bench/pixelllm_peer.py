@@ -476,6 +476,59 @@ class GatedCrossAttentionLayer(nn.Module):
         return x + l2(F.gelu(l1(self.norm2(x)))) * self.mlp_gate.tanh()
 
 
+class GridPointPredictor(nn.Module):
+    """As point_head.ts GridPointPredictor: a softmax over the fused map's cells places the centre, an MLP the extents."""
+    def __init__(self, width, channels, pe_channels, hidden, n):
+        super().__init__()
+        self.hidden = hidden
+        self.norm = nn.LayerNorm(width, eps=1e-6)
+        self.query, self.key, self.key_pe, self.value = nn.Linear(width, hidden), nn.Linear(channels, hidden), nn.Linear(pe_channels, hidden), nn.Linear(channels, hidden)
+        dims = [width + hidden] + [hidden] * (n - 1) + [4]
+        self.extent = nn.Module()
+        self.extent.layers = nn.ModuleList(nn.Linear(dims[i], dims[i + 1]) for i in range(len(dims) - 1))
+
+    def forward(self, x, cells, pe, S, valid):  # (B, T, W), (B, g, g, C), (1, g, g, Cp), S, (B, 2) → (B, T, 8)
+        B, g, _, C = cells.shape
+        h = self.norm(x)
+        flat = cells.reshape(B, g * g, C)
+        keys = self.key(flat) + self.key_pe(pe.reshape(1, g * g, -1))
+        att = (self.query(h) @ keys.transpose(1, 2) / self.hidden ** 0.5).softmax(-1)
+        c = (torch.arange(g, dtype=torch.float32) + 0.5) * S / g
+        centres = torch.stack([c.repeat(g), c.repeat_interleave(g)], -1)  # (g², 2) x, y row-major
+        centre = att @ centres
+        z = torch.cat([h, att @ self.value(flat)], -1)
+        for i, layer in enumerate(self.extent.layers):
+            z = layer(z)
+            if i < len(self.extent.layers) - 1:
+                z = F.gelu(z)
+        extent = F.softplus(z.clamp(-20, 20)) * (S / 16)
+        v = valid.reshape(B, 1, 2).float()
+        raw = lambda p: p / v * 2 - 1
+        zero = torch.zeros_like(centre)
+        return torch.cat([raw(centre - extent[..., :2]), zero, raw(centre + extent[..., 2:]), zero], -1)
+
+
+class RegionTokens(nn.Module):
+    """As region_tokens.ts: a k×k bilinear grid of the fused map inside the prompt box, projected, slot and box embedded."""
+    def __init__(self, k, channels, width):
+        super().__init__()
+        self.k = k
+        self.slot_embed = nn.Parameter(torch.randn(k * k, width) * 0.02)
+        self.feature_proj, self.box_proj, self.norm = nn.Linear(channels, width), nn.Linear(4, width), nn.LayerNorm(width)
+
+    def forward(self, fused, boxes, S):  # (B, g, g, C), (B, 4) → (B, k², W)
+        B, g, _, C = fused.shape
+        k = self.k
+        f = (torch.arange(k, dtype=torch.float32) + 0.5) / k
+        xs = boxes[:, 0:1] + f * (boxes[:, 2:3] - boxes[:, 0:1])  # (B, k)
+        ys = boxes[:, 1:2] + f * (boxes[:, 3:4] - boxes[:, 1:2])
+        grid = torch.stack([xs[:, None, :].expand(B, k, k), ys[:, :, None].expand(B, k, k)], -1)  # (B, k, k, 2) pixels
+        grid = grid / S * 2 - 1  # align_corners=False puts cell i's centre at pixel (i + ½)·S/g, as ours
+        pooled = F.grid_sample(fused.permute(0, 3, 1, 2), grid, mode='bilinear', padding_mode='border', align_corners=False)  # (B, C, k, k)
+        pooled = pooled.flatten(2).transpose(1, 2)
+        return self.norm(self.feature_proj(pooled) + self.slot_embed + self.box_proj(boxes / S)[:, None])
+
+
 class MaskAdapter(nn.Module):
     def __init__(self, C, W, n, nh):
         super().__init__()
@@ -517,7 +570,11 @@ class PixelLLM(nn.Module):
         self.prompt_adapter = PromptAdapter(a, Cs, Cs)
         self.visual_project_layers = VisualProjection(a['query_output_size'], W)
         self.textual = GitTextDecoder(t)
-        self.point_predictor = PointPredictor(W, c['point_head']['hidden_size'], c['point_head']['num_layers'])
+        ph = c['point_head']
+        self.point_predictor = (GridPointPredictor(W, Cs, p['hidden_size'], ph['hidden_size'], ph['num_layers']) if ph.get('kind') == 'grid'
+                                else PointPredictor(W, ph['hidden_size'], ph['num_layers']))
+        if c.get('region_tokens'):
+            self.region_tokens = RegionTokens(c['region_tokens'], Cs, W)
         m = c['mask_adapter']
         self.mask_adapter = MaskAdapter(m['hidden_size'], W, m['num_layers'], m['num_attention_heads'])
         self.mask_decoder = MaskDecoder(d)
@@ -533,7 +590,17 @@ class PixelLLM(nn.Module):
         B = boxes.shape[0]
         corners = self.prompt_encoder.embed_boxes(boxes.reshape(B, 1, 4))[:, 0]
         prompt = torch.cat([corners, self.prompt_encoder.no_mask_embed.weight[None].expand(B, 3, -1)], 1)  # (B, 5, Cp)
-        return self.visual_project_layers(self.prompt_adapter(fused, pe, prompt))
+        visual = self.visual_project_layers(self.prompt_adapter(fused, pe, prompt))
+        if not self.c.get('region_tokens'):
+            return visual
+        return torch.cat([visual, self.region_tokens(fused, boxes, self.c['image_size'])], 1)
+
+    def points(self, hidden, fused, valid):  # (B, T, W) → raw (B, T, 8)
+        if isinstance(self.point_predictor, PointPredictor):
+            return self.point_predictor(hidden)
+        g = fused.shape[1]
+        pe = self.prompt_encoder.shared_embedding.dense(g, g).permute(0, 2, 3, 1)
+        return self.point_predictor(hidden, fused, pe, self.c['image_size'], valid)
 
     def masks(self, sam, visual, text, text_mask, boxes):
         B, C, h, w = sam.shape
@@ -648,10 +715,10 @@ def batch_losses(model, b, w=WEIGHTS):
     if b['task'] != 'refer':
         out['caption'] = caption_loss(model, hidden, b['tokens'], b['token_mask'], w['label_smoothing']) * w['caption']
     if b['task'] == 'trace':
-        out['point'] = point_loss(model.point_predictor(hidden), b['trace_boxes'], b['trace_mask'], b['valid_size']) * w['point']
+        out['point'] = point_loss(model.points(hidden, fused, b['valid_size']), b['trace_boxes'], b['trace_mask'], b['valid_size']) * w['point']
     if b['task'] == 'refer':
         pre_eos = (b['token_mask'].sum(1) - 2).clamp(min=0)
-        raw = model.point_predictor(hidden[torch.arange(B), pre_eos])[:, None]
+        raw = model.points(hidden[torch.arange(B), pre_eos][:, None], fused, b['valid_size'])
         out['box'] = point_loss(raw, b['boxes'][:, None], b['box_valid'][:, None], b['valid_size']) * w['point']
         rows = (b['mask_valid'] & b['box_valid']).nonzero()[:, 0]
         if len(rows):
@@ -736,7 +803,7 @@ def caption(model, pixels, prompt, new_tokens):
     pmask = torch.ones(1, len(prompt) + 1, dtype=torch.long)
     pids = torch.tensor([prompt + [t['eos_token_id']]])
     hidden = text(visual, pids, pmask, tokens, torch.ones_like(tokens))
-    return model.point_predictor(hidden)
+    return model.points(hidden, fused, torch.tensor([[float(S), float(S)]]))
 
 
 def main():

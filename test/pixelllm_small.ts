@@ -50,7 +50,11 @@ export const SMALL_VARIANTS: Record<string, PixelLLMConfig> = {
   't5-xl': { ...PIXELLLM_T5_XL, ...SMALL_HEADS, image_size: 112, eva: SMALL_EVA, sam: smallSam(112, 16), text: { ...t5Preset, config: SMALL_T5, lora: { ...t5Preset.lora!, r: 4 } } },
   bert: { ...PIXELLLM_BERT, ...SMALL_HEADS, image_size: 112, eva: SMALL_EVA, sam: smallSam(112, 16), text: { kind: 'git', config: SMALL_GIT } },
   cpu: { ...PIXELLLM_CPU, ...SMALL_HEADS, image_size: 64, sam: smallSam(64, 16), text: { kind: 'git', config: SMALL_GIT } },
-  tiny: { ...PIXELLLM_TINY, ...SMALL_HEADS, image_size: 64, sam: smallSam(64, 8), text: { kind: 'git', config: SMALL_GIT } },
+  // as the bundled model: the grid-pointer point head and a 2×2 grid of region tokens
+  tiny: {
+    ...PIXELLLM_TINY, ...SMALL_HEADS, point_head: { ...SMALL_HEADS.point_head, kind: 'grid' }, region_tokens: 2,
+    image_size: 64, sam: smallSam(64, 8), text: { kind: 'git', config: SMALL_GIT },
+  },
   llama: { ...PIXELLLM_BERT, ...SMALL_HEADS, image_size: 112, eva: SMALL_EVA, sam: smallSam(112, 16), text: { kind: 'llama', config: SMALL_LLAMA, lora: { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'] } } },
 };
 
