@@ -32,7 +32,7 @@ from peer_threads import set_threads  # noqa: E402
 
 F32_MIN = torch.finfo(torch.float32).min
 NO_DECAY = ['*.bias', '*norm*.weight', '*LayerNorm.weight', '*embed*', '*_embed', '*.query_embed', '*pos_embed*', '*rel_pos*', '*gate', '*token*', '*.cls_token']
-WEIGHTS = dict(caption=1, label_smoothing=0.1, point=0.1, mask_focal=20, mask_dice=1, mask_iou=1, proposal_heatmap=1, proposal_box=1)
+WEIGHTS = dict(caption=1, label_smoothing=0.1, point=0.1, mask_focal=20, mask_dice=1, mask_iou=1, proposal_heatmap=1, proposal_box=1, point_cell=0.5)
 
 
 def attention(q, k, v, bias=None, scale=None):
@@ -492,7 +492,8 @@ class GridPointPredictor(nn.Module):
         h = self.norm(x)
         flat = cells.reshape(B, g * g, C)
         keys = self.key(flat) + self.key_pe(pe.reshape(1, g * g, -1))
-        att = (self.query(h) @ keys.transpose(1, 2) / self.hidden ** 0.5).softmax(-1)
+        self.cell_logits = self.query(h) @ keys.transpose(1, 2) / self.hidden ** 0.5  # (B, T, g²) for the cell loss
+        att = self.cell_logits.softmax(-1)
         c = (torch.arange(g, dtype=torch.float32) + 0.5) * S / g
         centres = torch.stack([c.repeat(g), c.repeat_interleave(g)], -1)  # (g², 2) x, y row-major
         centre = att @ centres
@@ -624,6 +625,14 @@ def points_to_boxes(raw, valid):  # raw (…, 8), valid (…, 2) → (…, 4) pi
     return (xy + 1) / 2 * torch.cat([valid, valid], -1).float()
 
 
+def cell_loss(logits, boxes, mask, S):  # as losses.ts cellLoss: CE towards the cell holding each box centre
+    g = round(logits.shape[-1] ** 0.5)
+    sel = mask.bool()
+    b = boxes[sel]
+    cell = lambda v: (v * g / S).floor().clamp(0, g - 1).long()
+    return F.cross_entropy(logits[sel], cell((b[:, 1] + b[:, 3]) / 2) * g + cell((b[:, 0] + b[:, 2]) / 2))
+
+
 def point_loss(raw, targets, mask, valid):
     B = mask.shape[0]
     boxes = points_to_boxes(raw, valid.reshape(B, 1, 2))
@@ -716,9 +725,13 @@ def batch_losses(model, b, w=WEIGHTS):
         out['caption'] = caption_loss(model, hidden, b['tokens'], b['token_mask'], w['label_smoothing']) * w['caption']
     if b['task'] == 'trace':
         out['point'] = point_loss(model.points(hidden, fused, b['valid_size']), b['trace_boxes'], b['trace_mask'], b['valid_size']) * w['point']
+        if isinstance(model.point_predictor, GridPointPredictor):
+            out['point_cell'] = cell_loss(model.point_predictor.cell_logits, b['trace_boxes'], b['trace_mask'], model.c['image_size']) * w['point_cell']
     if b['task'] == 'refer':
         pre_eos = (b['token_mask'].sum(1) - 2).clamp(min=0)
         raw = model.points(hidden[torch.arange(B), pre_eos][:, None], fused, b['valid_size'])
+        if isinstance(model.point_predictor, GridPointPredictor):
+            out['point_cell'] = cell_loss(model.point_predictor.cell_logits, b['boxes'][:, None], b['box_valid'][:, None], model.c['image_size']) * w['point_cell']
         out['box'] = point_loss(raw, b['boxes'][:, None], b['box_valid'][:, None], b['valid_size']) * w['point']
         rows = (b['mask_valid'] & b['box_valid']).nonzero()[:, 0]
         if len(rows):

@@ -62,9 +62,9 @@ test('synthetic training batches: realistic shapes, masks inside their boxes, ev
   }
   noGrad(() => {
     const traceLoss = batchLosses(model, trace.batch, REFERENCE_WEIGHTS, trace.objects);
-    assert.deepEqual(Object.keys(traceLoss).sort(), ['caption', 'point', 'proposal_box', 'proposal_heatmap']);
+    assert.deepEqual(Object.keys(traceLoss).sort(), ['caption', 'point', 'point_cell', 'proposal_box', 'proposal_heatmap']);
     const referLoss = batchLosses(model, refer.batch, REFERENCE_WEIGHTS, refer.objects);
-    assert.deepEqual(Object.keys(referLoss).sort(), ['box', 'mask_dice', 'mask_focal', 'mask_iou', 'proposal_box', 'proposal_heatmap']);
+    assert.deepEqual(Object.keys(referLoss).sort(), ['box', 'mask_dice', 'mask_focal', 'mask_iou', 'point_cell', 'proposal_box', 'proposal_heatmap']);
     for (const [k, v] of Object.entries({ ...traceLoss, ...referLoss })) assert.ok(Number.isFinite(v.item()), `${k} = ${v.item()}`);
   });
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Generator, Tensor } from '../src/tensor/index.ts';
 import { RegionTokens, roiSampleWeights } from '../src/models/pixelllm/region_tokens.ts';
 import { GridPointPredictor, pointsToBoxes } from '../src/models/pixelllm/point_head.ts';
+import { cellLoss } from '../src/train/losses.ts';
 
 test('region sampling weights: each sample sums to 1, bilinear between cell centres, clamped to the edge cells outside', () => {
   const g = 4, S = 64, k = 2; // cells of 16 px, centres at 8, 24, 40, 56
@@ -55,4 +56,19 @@ test('grid point head: uniform attention and zero extent logits give a box centr
     const want = [32 - e, 32 - e, 32 + e, 32 + e];
     Array.from(boxes.subarray(i * 4, i * 4 + 4)).forEach((v, j) => assert.ok(Math.abs(v - want[j]!) < 1e-4, `row ${i} coordinate ${j}: ${v} vs ${want[j]}`));
   }
+});
+
+test('cell loss: cross-entropy towards the cell holding each box centre, over the masked positions only', () => {
+  const g = 4, S = 64; // cells of 16 px
+  const logits = new Float32Array(2 * g * g);
+  logits[2 * g + 1] = 20; // position 0 points at cell (row 2, col 1)
+  logits[g * g + 0] = 20; // position 1 points at cell 0
+  const cellLogits = new Tensor(logits, [1, 2, g * g]);
+  // box 0's centre (24, 40) is in cell (2, 1); box 1's centre (56, 56) is in cell (3, 3)
+  const boxes = new Tensor(Float32Array.from([16, 32, 32, 48, 48, 48, 64, 64]), [1, 2, 4]);
+  const first = cellLoss(cellLogits, boxes, new Tensor(Uint8Array.from([1, 0]), [1, 2]), S).item();
+  assert.ok(first < 1e-6, `the right cell costs nothing: ${first}`);
+  const second = cellLoss(cellLogits, boxes, new Tensor(Uint8Array.from([0, 1]), [1, 2]), S).item();
+  assert.ok(Math.abs(second - 20 - Math.log(1 + 15 * Math.exp(-20))) < 1e-3, `the wrong cell costs its logit gap: ${second}`);
+  assert.equal(cellLoss(cellLogits, boxes, new Tensor(Uint8Array.from([0, 0]), [1, 2]), S).item(), 0);
 });

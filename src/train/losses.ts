@@ -40,6 +40,25 @@ export function pointLoss(raw: Tensor, targets: Tensor, mask: Tensor, validSize:
   return pred.sub(tgt).abs().mean();
 }
 
+/**
+ * Cross-entropy of the grid point head's logits over a g×g grid (B, T, g²) against the cell holding each target box's
+ * centre (boxes (B, T, 4) in pixels of the S×S canvas), over the positions where mask (B, T) is set; zero when none.
+ */
+export function cellLoss(cellLogits: Tensor, boxes: Tensor, mask: Tensor, S: number): Tensor {
+  const [B, T, G] = cellLogits.shape as [number, number, number];
+  const g = Math.round(Math.sqrt(G));
+  const rows = maskedRows(mask);
+  if (rows.size === 0) return cellLogits.sum().mul(0);
+  const b = boxes.values();
+  const cellOf = (x: number): number => Math.min(g - 1, Math.max(0, Math.floor((x * g) / S)));
+  const targets = Int32Array.from(rows.values(), (r) => {
+    const [x0, y0, x1, y1] = [b[r * 4]!, b[r * 4 + 1]!, b[r * 4 + 2]!, b[r * 4 + 3]!];
+    return cellOf((y0 + y1) / 2) * g + cellOf((x0 + x1) / 2);
+  });
+  const logits = indexSelect(cellLogits.reshape(B * T, G), 0, rows); // (n, g²)
+  return crossEntropy(logits, new Tensor(targets, [targets.length]));
+}
+
 /** For each row, the position whose next token is EOS (the last real token before it): (B) int. */
 export function preEosPositions(tokenMask: Tensor): number[] {
   const [B, T] = tokenMask.shape as [number, number];

@@ -9,7 +9,7 @@ import { boxVisible, mapBox } from '../data/image/geometry.ts';
 import type { PixelLLM } from '../models/pixelllm/pixelllm.ts';
 import { decodeCellBoxes } from '../models/pixelllm/proposal_head.ts';
 import {
-  atPreEos, captionLoss, giouLoss, heatmapFocalLoss, maskLosses, maskTargets, maskedRows, pointLoss, proposalTargets,
+  atPreEos, captionLoss, cellLoss, giouLoss, heatmapFocalLoss, maskLosses, maskTargets, maskedRows, pointLoss, proposalTargets,
 } from './losses.ts';
 
 export interface LossWeights {
@@ -21,10 +21,16 @@ export interface LossWeights {
   mask_iou: number;
   proposal_heatmap: number;
   proposal_box: number;
+  /**
+   * the grid point head's cross-entropy of pointing at the cell that holds each target box's centre (an addition:
+   * the L1 alone reaches a near-uniform softmax over cells only weakly); no term for the MLP head
+   */
+  point_cell: number;
 }
 
 export const REFERENCE_WEIGHTS: LossWeights = {
   caption: 1, label_smoothing: 0.1, point: 0.1, mask_focal: 20, mask_dice: 1, mask_iou: 1, proposal_heatmap: 1, proposal_box: 1,
+  point_cell: 0.5,
 };
 
 /** Object boxes (original pixels) of each image id, for the proposal head (from a dense-annotation source). */
@@ -42,13 +48,16 @@ export function batchLosses(model: PixelLLM, batch: Batch, w: LossWeights, objec
     const mask = batch.task === 'regioncap' ? batch.tokenMask.to('int32').mul(batch.boxValid.to('int32').reshape(B, 1)) : batch.tokenMask;
     if (mask.sum().item() > 0) out.caption = captionLoss(hidden, batch.tokens, mask, (h) => model.textual.logits(h), w.label_smoothing).mul(w.caption);
   }
+  const S = model.config.image_size;
   if (batch.task === 'trace' && batch.traceBoxes && batch.traceMask) {
-    const raw = model.points(hidden, features, batch.validSize); // (B, T, 8)
+    const { raw, cellLogits } = model.pointHead(hidden, features, batch.validSize); // (B, T, 8), (B, T, g²)
     out.point = pointLoss(raw, batch.traceBoxes, batch.traceMask, batch.validSize).mul(w.point);
+    if (cellLogits && w.point_cell > 0) out.point_cell = cellLoss(cellLogits, batch.traceBoxes, batch.traceMask, S).mul(w.point_cell);
   }
   if (batch.task === 'refer') {
-    const raw = model.points(atPreEos(hidden, batch.tokenMask).unsqueeze(1), features, batch.validSize); // (B, 1, 8)
+    const { raw, cellLogits } = model.pointHead(atPreEos(hidden, batch.tokenMask).unsqueeze(1), features, batch.validSize); // (B, 1, 8), (B, 1, g²)
     out.box = pointLoss(raw, batch.boxes.reshape(B, 1, 4), batch.boxValid.reshape(B, 1), batch.validSize).mul(w.point);
+    if (cellLogits && w.point_cell > 0) out.point_cell = cellLoss(cellLogits, batch.boxes.reshape(B, 1, 4), batch.boxValid.reshape(B, 1), S).mul(w.point_cell);
     if (batch.masks && batch.maskValid) {
       const rows = maskedRows(batch.maskValid.to('int32').mul(batch.boxValid.to('int32')));
       if (rows.size > 0) {

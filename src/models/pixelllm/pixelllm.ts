@@ -137,9 +137,14 @@ export class PixelLLM extends Module {
 
   /** The point head on hidden states (B, T, W) → raw (B, T, 8); validSize (B, 2) is each row's unpadded [w, h]. */
   points(hidden: Tensor, features: ImageFeatures, validSize: Tensor): Tensor {
+    return this.pointHead(hidden, features, validSize).raw;
+  }
+
+  /** As points, with the grid head's pointing logits over the fused map's cells (B, T, g²) (null for the MLP head). */
+  pointHead(hidden: Tensor, features: ImageFeatures, validSize: Tensor): { raw: Tensor; cellLogits: Tensor | null } {
     const head = this.point_predictor;
-    if (head instanceof PointPredictor) return head.forward(hidden);
-    return head.forward(hidden, features.fused, this.fusedPe(features), this.config.image_size, validSize);
+    if (head instanceof PointPredictor) return { raw: head.forward(hidden), cellLogits: null };
+    return head.withCellLogits(hidden, features.fused, this.fusedPe(features), this.config.image_size, validSize);
   }
 
   /** Teacher-forced text: hidden states (B, T, W) aligned with the tokens. */

@@ -57,12 +57,18 @@ export class GridPointPredictor extends Module {
    * validSize (B, 2) → raw outputs (B, T, 8) as PointPredictor's.
    */
   forward(hidden: Tensor, cells: Tensor, pe: Tensor, S: number, validSize: Tensor): Tensor {
+    return this.withCellLogits(hidden, cells, pe, S, validSize).raw;
+  }
+
+  /** As forward, with the pointing logits over the g² cells (B, T, g²) that training also supervises directly. */
+  withCellLogits(hidden: Tensor, cells: Tensor, pe: Tensor, S: number, validSize: Tensor): { raw: Tensor; cellLogits: Tensor } {
     const [B, g, , C] = cells.shape as [number, number, number, number];
     const D = this.hidden;
     const h = this.norm.forward(hidden); // (B, T, W)
     const flat = cells.reshape(B, g * g, C); // (B, g², C)
     const keys = this.key.forward(flat).add(this.key_pe.forward(pe.reshape(1, g * g, -1))); // (B, g², D)
-    const attention = softmax(this.query.forward(h).matmul(keys.transpose(1, 2)).div(Math.sqrt(D)), -1); // (B, T, g²)
+    const cellLogits = this.query.forward(h).matmul(keys.transpose(1, 2)).div(Math.sqrt(D)); // (B, T, g²)
+    const attention = softmax(cellLogits, -1); // (B, T, g²)
     const centre = attention.matmul(cellCentres(g, S)); // (B, T, 2) pixels
     const read = attention.matmul(this.value.forward(flat)); // (B, T, D)
     // extents ≥ 0 in pixels: softplus, in units of a sixteenth of the canvas
@@ -73,7 +79,7 @@ export class GridPointPredictor extends Module {
     const valid = validSize.reshape(B, 1, 2).to('float32');
     const raw = (p: Tensor) => p.div(valid).mul(2).sub(1); // pixels → (raw + 1) / 2 fractions of the valid image
     const unused = topLeft.mul(0); // (B, T, 2) the two logits per point the MLP head also emits
-    return concat([raw(topLeft), unused, raw(bottomRight), unused], -1); // (B, T, 8)
+    return { raw: concat([raw(topLeft), unused, raw(bottomRight), unused], -1), cellLogits }; // raw (B, T, 8)
   }
 }
 
