@@ -1,7 +1,7 @@
 // The point head: a LayerNorm and an MLP with exact GELU on the language model's final hidden state at each position,
 // giving 2 points × (x, y, 2 unused logits) per token (DESIGN §2). Coordinates (raw + 1) / 2 are fractions of the
 // valid (unpadded) image, not clipped; the 2 points are a box's top-left and bottom-right.
-import { Tensor, concat, softmax } from '../../tensor/index.ts';
+import { Tensor, concat, softmax, zerosLike } from '../../tensor/index.ts';
 import { LayerNorm, Linear, MLP, Module } from '../../nn/index.ts';
 
 export class PointPredictor extends Module {
@@ -78,7 +78,7 @@ export class GridPointPredictor extends Module {
     const bottomRight = centre.add(extent.slice(-1, 2, 4)); // (B, T, 2)
     const valid = validSize.reshape(B, 1, 2).to('float32');
     const raw = (p: Tensor) => p.div(valid).mul(2).sub(1); // pixels → (raw + 1) / 2 fractions of the valid image
-    const unused = topLeft.mul(0); // (B, T, 2) the two logits per point the MLP head also emits
+    const unused = zerosLike(topLeft); // (B, T, 2) constant: the two logits per point the MLP head also emits
     return { raw: concat([raw(topLeft), unused, raw(bottomRight), unused], -1), cellLogits }; // raw (B, T, 8)
   }
 }
