@@ -68,9 +68,13 @@
         "native/src/gemv.cc",
         "native/src/kernel_select.cc",
         "native/src/kernels_scalar.cc",
+        "native/src/strided_copy.cc",
         "native/src/thread_pool.cc",
+        "native/src/training.cc",
         "native/src/workspace.cc"
-      ]
+      ],
+      "cflags": ["-ffp-contract=off"],
+      "xcode_settings": {"OTHER_CFLAGS": ["-ffp-contract=off"]}
     }
   ]
 }

@@ -64,6 +64,22 @@ describe('autograd', () => {
     }
   });
 
+  test('gradients summed in place at a node leave the views and branches that share their storage intact', () => {
+    // h is read through two reshape views (whose rules hand back views of their g), an add that hands one g to
+    // both inputs, and directly; the sums at h run in place only where no other live gradient reads the storage
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = tensor([0.5, -1, 2, 0.25, 1, -2], { dtype, shape: [2, 3] }).requireGrad();
+      const h = mul(x, 2);
+      const c = tensor([1, 2, 3, 4, 5, 6], { dtype, shape: [3, 2] });
+      const viaViews = add(sum(mul(h.reshape(3, 2), c)), sum(h.reshape(6)));
+      const viaAdd = sum(add(h, h));
+      add(add(viaViews, viaAdd), sum(mul(h, h))).backward();
+      // d/dh = c (as [2,3]) + 1 + 2 + 2h; d/dx = 2·d/dh
+      const hv = [1, -2, 4, 0.5, 2, -4];
+      assertClose(x.grad!, tensor(hv.map((v, i) => 2 * (i + 1 + 3 + 2 * v)), { dtype, shape: [2, 3] }), 1e-6, `x ${dtype}`);
+    }
+  });
+
   test('detach stops gradients', () => {
     const x = leaf([1, 2, 3]);
     const d = x.detach();

@@ -1,12 +1,15 @@
-// N-API bindings: sgemm, sgemmStridedBatched, setThreads, getThreads, kernel (the element-wise and attention
-// kernels register themselves from elementwise.cc and attention.cc). Float32Arrays are used in place
-// (zero-copy); every offset, leading dimension and length is checked before any memory is touched.
+// N-API bindings: sgemm, sgemmStridedBatched, setThreads, getThreads, kernel (the element-wise, attention, strided
+// copy and optimiser kernels register themselves from elementwise.cc, attention.cc, strided_copy.cc and
+// training.cc). Float32Arrays are used in place (zero-copy); every offset, leading dimension and length is checked
+// before any memory is touched.
 #include "attention.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "js_args.h"
 #include "kernel_select.h"
+#include "strided_copy.h"
 #include "thread_pool.h"
+#include "training.h"
 
 namespace pixelllm {
 namespace {
@@ -119,5 +122,7 @@ NAPI_MODULE_INIT() {
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   register_elementwise(env, exports);
   register_attention(env, exports);
+  register_strided_copy(env, exports);
+  register_training(env, exports);
   return exports;
 }

@@ -2,6 +2,7 @@
 // per-parameter weight-decay exemptions and learning-rate multipliers (for layer-wise decay), and global-norm
 // gradient clipping as torch.nn.utils.clip_grad_norm_.
 import { Tensor } from '../tensor/index.ts';
+import { adamwF32, binaryF32, sumSquaresF32 } from '../tensor/backend/index.ts';
 import { UserError } from '../errors.ts';
 import { matchesKey, type KeyPattern } from './module.ts';
 
@@ -66,6 +67,10 @@ export class AdamW {
       const keep = 1 - lr * s.decay; // decoupled decay: p ← p − lr·wd·p before the Adam step
       const stepSize = lr / bc1;
       const { m, v } = s; // locals: the loop runs over millions of values
+      if (adamwF32 !== null && g instanceof Float32Array) {
+        adamwF32(p, g, m, v, b1, b2, eps, keep, stepSize, bc2Sqrt); // the same arithmetic in C++
+        continue;
+      }
       for (let i = 0; i < p.length; i++) {
         const gi = g[i]!;
         m[i] = b1 * m[i]! + (1 - b1) * gi;
@@ -113,7 +118,7 @@ export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   let sq = 0;
   for (const p of params) {
     const g = p.grad?.values();
-    if (g) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+    if (g) sq += sumOfSquares(g);
   }
   const norm = Math.sqrt(sq);
   const coef = maxNorm / (norm + 1e-6);
@@ -127,8 +132,24 @@ export function clipGradNorm(params: Tensor[], maxNorm: number): number {
       }
       const d = g.data;
       const c = d instanceof Float32Array ? Math.fround(coef) : coef;
+      if (d instanceof Float32Array && binaryF32('mul', d, g.offset, Float32Array.of(c), 0, d, 1, g.size, 'scalar', false, g.offset)) continue;
       for (let i = g.offset; i < g.offset + g.size; i++) d[i] = d[i]! * c;
     }
   }
   return norm;
+}
+
+/**
+ * Σ x² in double, as eight interleaved partial sums (lane i mod 8) added in lane order, then the trailing values:
+ * the order of the addon's sumSquaresF32, so both backends clip by the same norm.
+ */
+function sumOfSquares(x: Float32Array | Float64Array | Int32Array | Uint8Array): number {
+  if (sumSquaresF32 !== null && x instanceof Float32Array) return sumSquaresF32(x, 0, x.length);
+  const lanes = new Float64Array(8);
+  const body = x.length - (x.length % 8);
+  for (let i = 0; i < body; i += 8) for (let j = 0; j < 8; j++) lanes[j] += x[i + j]! * x[i + j]!;
+  let sum = 0;
+  for (let j = 0; j < 8; j++) sum += lanes[j]!;
+  for (let i = body; i < x.length; i++) sum += x[i]! * x[i]!;
+  return sum;
 }

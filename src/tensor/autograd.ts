@@ -4,8 +4,9 @@
 import type { Tensor } from './tensor.ts';
 import type { DType } from './dtype.ts';
 import { check, fmt } from './errors.ts';
-import { isFloat } from './dtype.ts';
+import { isFloat, recycle, withSpareBuffers } from './dtype.ts';
 import { sameShape } from './shape.ts';
+import { binaryF32 } from './backend/index.ts';
 
 /** Turns the gradient of an op's output into gradients of its inputs (null where an input needs none). */
 export type BackwardFn = (grad: Tensor) => (Tensor | null)[];
@@ -98,28 +99,43 @@ export function runBackward(root: Tensor, grad: Tensor): void {
   check(sameShape(grad.shape, root.shape), () => `backward: gradient shape ${fmt(grad.shape)} does not match tensor shape ${fmt(root.shape)}`);
   const start = nodeOf(root);
   const pending = new Map<GradFn, Tensor>([[start, grad]]);
-  // how many pending gradients read each storage: a leaf may adopt a gradient's storage only when it is the sole
-  // reader (rules return new tensors or views of their g, never saved forward tensors)
-  const readers = new Map<Tensor['data'], number>([[grad.data, 2]]); // the caller's seed is never adopted
+  // How many live gradients read each buffer. A pending gradient that is the sole reader of its buffer may be
+  // summed into in place, a leaf may adopt it, and a buffer nothing reads any more is recycled for the rest of the
+  // pass. This holds because rules return new tensors or views of their g, never saved forward tensors, and keep
+  // no reference to g once they return.
+  const readers = new Map<ArrayBufferLike, number>([[grad.data.buffer, 2]]); // the caller's seed is never written
   const hand = (t: Tensor): Tensor => {
-    readers.set(t.data, (readers.get(t.data) ?? 0) + 1);
+    readers.set(t.data.buffer, (readers.get(t.data.buffer) ?? 0) + 1);
     return t;
   };
-  noGrad(() => {
+  const unread = (t: Tensor): boolean => (readers.get(t.data.buffer) ?? 0) === 0;
+  const release = (t: Tensor): void => {
+    readers.set(t.data.buffer, readers.get(t.data.buffer)! - 1);
+    if (unread(t)) recycle(t.data);
+  };
+  const owned = (t: Tensor): boolean => readers.get(t.data.buffer) === 1 && t.isContiguous && t.offset === 0 && t.data.length === t.size;
+  withSpareBuffers(() => noGrad(() => {
     for (const node of topoOrder(start)) {
       const g = pending.get(node);
       pending.delete(node);
       if (g === undefined) continue;
       if (node.leaf !== undefined) {
         const t = node.leaf;
-        // optimisers update .grad in place, so it must not share storage with anything else
-        const owned = readers.get(g.data) === 1 && g.isContiguous && g.offset === 0 && g.data.length === g.size;
-        t.grad = t.grad === null ? (owned ? g.detach() : g.clone()) : t.grad.add(g);
+        // optimisers update .grad in place, so it must not share storage with anything else; a second backward
+        // sums into it in place, as torch does
+        if (t.grad === null && owned(g)) {
+          t.grad = g.detach();
+          continue;
+        }
+        if (t.grad === null) t.grad = g.clone();
+        else if (!addInPlace(t.grad, g)) t.grad = t.grad.add(g);
+        release(g);
         continue;
       }
       check(node.backward !== null, () => `backward: the graph through ${node.name} was already used by an earlier backward; run the forward again`);
       const grads = node.backward(g);
       node.backward = null;
+      const summed: Tensor[] = []; // gradients added into another: recycled once every edge has been handed its own
       node.edges.forEach((e, i) => {
         const raw = grads[i];
         if (e === null || raw === null || raw === undefined) return;
@@ -127,9 +143,28 @@ export function runBackward(root: Tensor, grad: Tensor): void {
         const gi = isFloat(e.dtype) && raw.dtype !== e.dtype ? raw.to(e.dtype) : raw;
         check(sameShape(gi.shape, e.shape), () => `backward of ${node.name}: gradient ${fmt(gi.shape)} for input ${i} of shape ${fmt(e.shape)}`);
         const prev = pending.get(e.node);
-        pending.set(e.node, hand(prev === undefined ? gi : prev.add(gi)));
+        if (prev === undefined) {
+          pending.set(e.node, hand(gi));
+        } else if (owned(prev) && addInPlace(prev, gi)) {
+          summed.push(gi);
+        } else {
+          pending.set(e.node, hand(prev.add(gi)));
+          release(prev);
+          summed.push(gi);
+        }
       });
       node.edges = [];
+      release(g);
+      for (const t of summed) if (unread(t)) recycle(t.data);
     }
-  });
+  }));
+}
+
+/** acc += g for contiguous float tensors of one shape and type (the addon for float32); false where the caller must add out of place. */
+function addInPlace(acc: Tensor, g: Tensor): boolean {
+  if (!isFloat(acc.dtype) || acc.dtype !== g.dtype || !acc.isContiguous || !g.isContiguous || !sameShape(acc.shape, g.shape)) return false;
+  const [a, b, n] = [acc.data, g.data, acc.size];
+  if (a instanceof Float32Array && binaryF32('add', a, acc.offset, b as Float32Array, g.offset, a, 1, n, 'same', false, acc.offset)) return true;
+  for (let i = 0, o = acc.offset, p = g.offset; i < n; i++) a[o + i] += b[p + i]!;
+  return true;
 }

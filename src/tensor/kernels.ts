@@ -1,6 +1,7 @@
 // Element-wise loops over strided operands. Contiguous operands take a straight loop; the others read through
 // a table of storage offsets (stridedOffsets), so every kernel stays one plain loop either way.
-import { allocate, dtypeOf, type DType, type Storage } from './dtype.ts';
+import { allocate, allocateUninit, dtypeOf, type DType, type Storage } from './dtype.ts';
+import { copyStridedF32 } from './backend/index.ts';
 import { broadcastStrides, isContiguousLayout, numel, repeatLayout, sameShape, stridedOffsets } from './shape.ts';
 
 /** A strided view of storage: what the kernels need to know of a tensor. */
@@ -20,7 +21,7 @@ function offsetsAs(v: View, to: readonly number[]): Int32Array | null {
 
 export function mapUnary(x: View, dtype: DType, f: (v: number) => number): Storage {
   const n = numel(x.shape);
-  const out = allocate(dtype, n);
+  const out = allocateUninit(dtype, n); // every element is written
   const src = x.data;
   const ix = offsetsAs(x, x.shape);
   if (ix === null) {
@@ -81,7 +82,7 @@ export function forEachBinaryRun(a: View, b: View, shape: readonly number[],
 }
 
 export function mapBinary(a: View, b: View, shape: readonly number[], dtype: DType, f: (x: number, y: number) => number): Storage {
-  const out = allocate(dtype, numel(shape));
+  const out = allocateUninit(dtype, numel(shape)); // the runs cover every element
   const A = a.data;
   const B = b.data;
   forEachBinaryRun(a, b, shape, (o, len, pa, ia, pb, ib) => {
@@ -100,7 +101,7 @@ export function mapBinary(a: View, b: View, shape: readonly number[], dtype: DTy
 export function mapTernary(a: View, b: View, c: View, shape: readonly number[], dtype: DType,
   f: (x: number, y: number, z: number) => number): Storage {
   const n = numel(shape);
-  const out = allocate(dtype, n);
+  const out = allocateUninit(dtype, n); // every element is written
   const ia = stridedOffsets(shape, broadcastStrides(a.shape, a.strides, shape), a.offset);
   const ib = stridedOffsets(shape, broadcastStrides(b.shape, b.strides, shape), b.offset);
   const ic = stridedOffsets(shape, broadcastStrides(c.shape, c.strides, shape), c.offset);
@@ -131,13 +132,8 @@ export function copyInto(dst: View, src: View): void {
   else for (let i = 0; i < n; i++) D[id[i]!] = S[is[i]!]!;
 }
 
-/**
- * Visits a strided view as runs along its innermost dim after merging the dims that are contiguous with each
- * other: visit(storage offset, length, storage step), in row-major order. A permute copy then moves whole rows
- * instead of reading through one table entry per element.
- */
-export function forEachRun(shape: readonly number[], strides: readonly number[], offset: number,
-  visit: (at: number, len: number, step: number) => void): void {
+/** The view's dims with size-1 dims dropped and each dim merged into the one before when they are contiguous with each other. */
+function mergedDims(shape: readonly number[], strides: readonly number[]): { dims: number[]; steps: number[] } {
   const dims: number[] = [];
   const steps: number[] = [];
   shape.forEach((d, i) => {
@@ -151,6 +147,17 @@ export function forEachRun(shape: readonly number[], strides: readonly number[],
       steps.push(strides[i]!);
     }
   });
+  return { dims, steps };
+}
+
+/**
+ * Visits a strided view as runs along its innermost dim after merging the dims that are contiguous with each
+ * other: visit(storage offset, length, storage step), in row-major order. A permute copy then moves whole rows
+ * instead of reading through one table entry per element.
+ */
+export function forEachRun(shape: readonly number[], strides: readonly number[], offset: number,
+  visit: (at: number, len: number, step: number) => void): void {
+  const { dims, steps } = mergedDims(shape, strides);
   if (shape.some((d) => d === 0)) return;
   if (dims.length === 0) return visit(offset, 1, 1);
   const nd = dims.length;
@@ -182,7 +189,7 @@ export function compact(v: View): View {
 export function copyValues(x: View, dtype: DType): Storage {
   const n = numel(x.shape);
   if (x.isContiguous && dtype === dtypeOf(x.data)) return x.data.slice(x.offset, x.offset + n);
-  const out = allocate(dtype, n);
+  const out = allocateUninit(dtype, n); // every branch below writes every element
   if (x.isContiguous) {
     out.set(x.data.subarray(x.offset, x.offset + n));
     return out;
@@ -210,11 +217,16 @@ export function copyValues(x: View, dtype: DType): Storage {
   return out;
 }
 
+/** Copies shorter than this stay in TypeScript: below it the call into the addon costs more than it saves. */
+const MIN_NATIVE_COPY = 1024;
+
 /**
  * The float32 → float32 copy of copyValues in a loop of its own: its element accesses only ever see Float32Array,
  * so V8 keeps them on the fast path, where the shared loop (all four storage types) goes megamorphic.
  */
 function copyRunsF32(x: View, src: Float32Array, out: Float32Array): void {
+  const { dims, steps } = mergedDims(x.shape, x.strides);
+  if (dims.length > 0 && out.length >= MIN_NATIVE_COPY && steps.every((st) => st >= 0) && copyStridedF32(src, x.offset, dims, steps, out, 0)) return;
   let at = 0;
   forEachRun(x.shape, x.strides, x.offset, (o, len, step) => {
     if (step === 1 && len >= 256) out.set(src.subarray(o, o + len), at);

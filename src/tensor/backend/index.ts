@@ -78,6 +78,18 @@ function isProgression(offs: Int32Array, step: number): boolean {
 /** The fused relative-position attention of the addon (see NativeKernels.relPosAttentionF32), or null without it. */
 export const relPosAttentionF32: NativeKernels['relPosAttentionF32'] | null = native === null ? null : native.relPosAttentionF32.bind(native);
 
+/** The addon's strided float32 copy into contiguous dst (see NativeKernels.copyStridedF32); false without it. */
+export function copyStridedF32(src: Float32Array, offSrc: number, dims: readonly number[], steps: readonly number[],
+  dst: Float32Array, offDst: number): boolean {
+  if (native === null) return false;
+  native.copyStridedF32(src, offSrc, Int32Array.from(dims), Int32Array.from(steps), dst, offDst);
+  return true;
+}
+
+/** The addon's AdamW step and sum of squares (native/src/training.cc), or null without it. */
+export const adamwF32: NativeKernels['adamwF32'] | null = native === null ? null : native.adamwF32.bind(native);
+export const sumSquaresF32: NativeKernels['sumSquaresF32'] | null = native === null ? null : native.sumSquaresF32.bind(native);
+
 /** The row-wise softmax and normalisation kernels for a dtype: native for float32 when the addon has them. */
 export type RowKernels = typeof jsRows;
 export function rowKernels(dtype: DType): RowKernels {

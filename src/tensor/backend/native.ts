@@ -23,6 +23,13 @@ export interface NativeKernels extends NativeElementwise {
         V: Float32Array, offsV: Int32Array, ldv: number, O: Float32Array, offsO: Int32Array, ldo: number,
         relH: Float32Array, relW: Float32Array, H: number, W: number, Hk: number, Wk: number, hs: number, hv: number,
         scale: number): void;
+  /** dst[offDst…] ← the view of src with sizes dims and element strides steps (merged, non-negative) from offSrc, row-major. */
+  copyStridedF32(src: Float32Array, offSrc: number, dims: Int32Array, steps: Int32Array, dst: Float32Array, offDst: number): void;
+  /** One AdamW step in place over arrays of one length (see native/src/training.cc). */
+  adamwF32(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, b1: number, b2: number, eps: number,
+        keep: number, stepSize: number, bc2Sqrt: number): void;
+  /** Σ x² over n values from off, in double, in eight lanes (see native/src/training.cc). */
+  sumSquaresF32(x: Float32Array, off: number, n: number): number;
   setThreads(n: number): void;
   getThreads(): number;
   /** which micro-kernel runs: "avx512" | "avx2" | "scalar" */
@@ -49,7 +56,8 @@ export function loadNative(): NativeKernels | null {
     const require = createRequire(import.meta.url);
     const mod = require(addonPath) as Partial<NativeKernels>;
     for (const fn of ['sgemm', 'sgemmStridedBatched', 'setThreads', 'getThreads', 'kernel', 'elementwiseKernel',
-      'unaryF32', 'binaryF32', 'softmaxForward', 'softmaxBackward', 'normForward', 'normBackward', 'relPosAttentionF32'] as const) {
+      'unaryF32', 'binaryF32', 'softmaxForward', 'softmaxBackward', 'normForward', 'normBackward', 'relPosAttentionF32',
+      'copyStridedF32', 'adamwF32', 'sumSquaresF32'] as const) {
       if (typeof mod[fn] !== 'function') throw new Error(`export '${fn}' is missing (stale build? run npm install)`);
     }
     cached = mod as NativeKernels;

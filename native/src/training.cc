@@ -1,0 +1,82 @@
+// N-API bindings of the optimiser kernels (see training.h). The loops are plain C++ in double: the compiler
+// vectorises them at the baseline ISA, and without fused multiply-adds (the build passes -ffp-contract=off) each
+// value is rounded exactly where the TypeScript loop rounds it.
+#include "training.h"
+
+#include <cmath>
+
+#include "js_args.h"
+
+namespace pixelllm {
+namespace {
+
+napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+// Every array must hold n values.
+bool same_length(ArgReader& r, index_t n, const F32Array& a, const char* name) {
+  if (r.ok() && a.length != n) r.range_error("%s has %td values, expected %td", name, a.length, n);
+  return r.ok();
+}
+
+// adamwF32(p, g, m, v, b1, b2, eps, keep, stepSize, bc2Sqrt): one decoupled-decay AdamW step, in place:
+//   m ← b1·m + (1−b1)·g;  v ← b2·v + (1−b2)·g²;  p ← p·keep − stepSize·m / (√v / bc2Sqrt + eps)
+// with m and v rounded to float32 before p reads them, as torch.optim.AdamW.
+napi_value AdamwF32(napi_env env, napi_callback_info info) {
+  ArgReader r(env, info, "adamwF32", 10);
+  const F32Array p = r.f32(0, "p");
+  const F32Array g = r.f32(1, "g");
+  const F32Array m = r.f32(2, "m");
+  const F32Array v = r.f32(3, "v");
+  const double b1 = r.number(4, "b1"), b2 = r.number(5, "b2"), eps = r.number(6, "eps");
+  const double keep = r.number(7, "keep"), step_size = r.number(8, "stepSize"), bc2_sqrt = r.number(9, "bc2Sqrt");
+  const index_t n = p.length;
+  if (!same_length(r, n, g, "g") || !same_length(r, n, m, "m") || !same_length(r, n, v, "v")) return nullptr;
+  const double c1 = 1 - b1, c2 = 1 - b2;
+  float *ps = p.data, *ms = m.data, *vs = v.data;
+  const float* gs = g.data;
+  for (index_t i = 0; i < n; i++) {
+    const double gi = gs[i];
+    ms[i] = static_cast<float>(b1 * ms[i] + c1 * gi);
+    vs[i] = static_cast<float>(b2 * vs[i] + c2 * gi * gi);
+    ps[i] = static_cast<float>(ps[i] * keep - (step_size * ms[i]) / (std::sqrt(static_cast<double>(vs[i])) / bc2_sqrt + eps));
+  }
+  return undefined(env);
+}
+
+// sumSquaresF32(x, off, n): Σ x² over n values from off in double, in eight interleaved partial sums (lane
+// i mod 8) added in lane order, then the n mod 8 trailing values in order.
+napi_value SumSquaresF32(napi_env env, napi_callback_info info) {
+  ArgReader r(env, info, "sumSquaresF32", 3);
+  const F32Array x = r.f32(0, "x");
+  const index_t off = r.integer(1, "off");
+  const index_t n = r.integer(2, "n");
+  if (r.ok() && (off > x.length || n > x.length - off)) r.range_error("x (length %td) is too short for %td values at off %td", x.length, n, off);
+  if (!r.ok()) return nullptr;
+  const float* xs = x.data + off;
+  double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  const index_t body = n - n % 8;
+  for (index_t i = 0; i < body; i += 8)
+    for (int j = 0; j < 8; j++) lanes[j] += static_cast<double>(xs[i + j]) * xs[i + j];
+  double sum = 0;
+  for (int j = 0; j < 8; j++) sum += lanes[j];
+  for (index_t i = body; i < n; i++) sum += static_cast<double>(xs[i]) * xs[i];
+  napi_value out;
+  napi_create_double(env, sum, &out);
+  return out;
+}
+
+}  // namespace
+
+void register_training(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"adamwF32", nullptr, AdamwF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sumSquaresF32", nullptr, SumSquaresF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+}
+
+}  // namespace pixelllm
