@@ -60,6 +60,7 @@
       "sources": [
         "native/src/addon.cc",
         "native/src/attention.cc",
+        "native/src/conv_taps.cc",
         "native/src/elementwise.cc",
         "native/src/elementwise_scalar.cc",
         "native/src/js_args.cc",

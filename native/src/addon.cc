@@ -1,8 +1,9 @@
 // N-API bindings: sgemm, sgemmStridedBatched, setThreads, getThreads, kernel (the element-wise, attention, strided
-// copy and optimiser kernels register themselves from elementwise.cc, attention.cc, strided_copy.cc and
-// training.cc). Float32Arrays are used in place (zero-copy); every offset, leading dimension and length is checked
+// copy, convolution patch and optimiser kernels register themselves from elementwise.cc, attention.cc,
+// strided_copy.cc, conv_taps.cc and training.cc). Float32Arrays are used in place (zero-copy); every offset, leading dimension and length is checked
 // before any memory is touched.
 #include "attention.h"
+#include "conv_taps.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "js_args.h"
@@ -123,6 +124,7 @@ NAPI_MODULE_INIT() {
   register_elementwise(env, exports);
   register_attention(env, exports);
   register_strided_copy(env, exports);
+  register_conv_taps(env, exports);
   register_training(env, exports);
   return exports;
 }

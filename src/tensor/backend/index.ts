@@ -86,6 +86,9 @@ export function copyStridedF32(src: Float32Array, offSrc: number, dims: readonly
   return true;
 }
 
+/** The addon's convolution patch mover (NativeKernels.moveTapsF32), or null without it. */
+export const moveTapsF32: NativeKernels['moveTapsF32'] | null = native === null ? null : native.moveTapsF32.bind(native);
+
 /** The addon's AdamW step and sum of squares (native/src/training.cc), or null without it. */
 export const adamwF32: NativeKernels['adamwF32'] | null = native === null ? null : native.adamwF32.bind(native);
 export const sumSquaresF32: NativeKernels['sumSquaresF32'] | null = native === null ? null : native.sumSquaresF32.bind(native);

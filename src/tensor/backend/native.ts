@@ -25,6 +25,8 @@ export interface NativeKernels extends NativeElementwise {
         scale: number): void;
   /** dst[offDst…] ← the view of src with sizes dims and element strides steps (merged, non-negative) from offSrc, row-major. */
   copyStridedF32(src: Float32Array, offSrc: number, dims: Int32Array, steps: Int32Array, dst: Float32Array, offDst: number): void;
+  /** moveTaps of src/tensor/ops/conv.ts for float32; geometry is [C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]. */
+  moveTapsF32(geometry: Int32Array, cols: Float32Array, colOff: number, map: Float32Array, mapOff: number, toCols: boolean): void;
   /** One AdamW step in place over arrays of one length (see native/src/training.cc). */
   adamwF32(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, b1: number, b2: number, eps: number,
         keep: number, stepSize: number, bc2Sqrt: number): void;
@@ -57,7 +59,7 @@ export function loadNative(): NativeKernels | null {
     const mod = require(addonPath) as Partial<NativeKernels>;
     for (const fn of ['sgemm', 'sgemmStridedBatched', 'setThreads', 'getThreads', 'kernel', 'elementwiseKernel',
       'unaryF32', 'binaryF32', 'softmaxForward', 'softmaxBackward', 'normForward', 'normBackward', 'relPosAttentionF32',
-      'copyStridedF32', 'adamwF32', 'sumSquaresF32'] as const) {
+      'copyStridedF32', 'moveTapsF32', 'adamwF32', 'sumSquaresF32'] as const) {
       if (typeof mod[fn] !== 'function') throw new Error(`export '${fn}' is missing (stale build? run npm install)`);
     }
     cached = mod as NativeKernels;

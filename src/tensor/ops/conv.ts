@@ -3,6 +3,7 @@
 import { Tensor } from '../tensor.ts';
 import { allocate, type Storage } from '../dtype.ts';
 import { record } from '../autograd.ts';
+import { moveTapsF32 } from '../backend/index.ts';
 import { check, fmt } from '../errors.ts';
 import { matmul } from './matmul.ts';
 import { add } from './elementwise.ts';
@@ -42,6 +43,11 @@ function geometry(op: string, H: number, W: number, win: Window) {
  */
 function moveTaps(C: number, H: number, W: number, g: ReturnType<typeof geometry>, cols: Storage, colOff: number,
   map: Storage, mapOff: number, toCols: boolean): void {
+  if (moveTapsF32 !== null && cols instanceof Float32Array && map instanceof Float32Array) {
+    // the same loop in C++: rows here are as short as a feature map is wide, so per-row overhead dominates in TypeScript
+    const geo = Int32Array.of(C, H, W, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow);
+    return moveTapsF32(geo, cols, colOff, map, mapOff, toCols);
+  }
   const L = g.oh * g.ow;
   const { oh, ow, sh, sw, ph, pw, dh, dw } = g;
   for (let c = 0; c < C; c++) {
@@ -113,7 +119,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const [O, Cg, kh, kw] = weight.shape as [number, number, number, number];
   const win: Window = { kernel: [kh, kw], ...opts };
   const g = geometry('conv2d', H, W, win);
-  const cols = reshape(unfold(x, win), [B, groups, Cg * kh * kw, g.oh * g.ow]); // (B, G, C/G·kh·kw, L)
+  // a 1×1 window with unit stride and no padding reads each pixel once: its patch matrix is the map itself
+  const pointwise = kh === 1 && kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
+  const cols = reshape(pointwise ? x : unfold(x, win), [B, groups, Cg * kh * kw, g.oh * g.ow]); // (B, G, C/G·kh·kw, L)
   const w = reshape(weight, [groups, O / groups, Cg * kh * kw]); // (G, O/G, C/G·kh·kw)
   let y = reshape(matmul(w, cols), [B, O, g.oh, g.ow]); // (B, O, oh, ow)
   if (bias !== null) y = add(y, reshape(checkBias('conv2d', bias, O), [1, O, 1, 1]));
