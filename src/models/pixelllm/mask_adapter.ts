@@ -62,7 +62,8 @@ export class MaskAdapter extends Module {
     const Q = visual.shape[1]!;
     const keep = concat([full([B, Q], 1, 'float32'), textMask.to('float32')], 1); // (B, Q + T)
     const bias = keep.sub(1).mul(1e9).reshape(B, 1, 1, -1); // (B, 1, 1, Q + T): −1e9 on padding
-    let x = image.flatten(2).transpose(1, 2); // (B, hw, C)
+    // contiguous once, so that every residual add and norm below runs over one block
+    let x = image.flatten(2).transpose(1, 2).contiguous(); // (B, hw, C)
     for (const layer of this.layers) x = layer.forward(x, context, bias);
     return x.transpose(1, 2).reshape(B, C, h, w); // (B, C, h, w)
   }

@@ -42,10 +42,12 @@ export class PromptAdapter extends Module {
   forward(image: Tensor, imagePe: Tensor, prompt: Tensor): Tensor {
     const [B, g] = image.shape as [number, number];
     const { hidden_size: D, num_queries: Q } = this.config;
-    const pe = this.pe_proj.forward(imagePe).permute(0, 3, 1, 2).expand(B, D, g, g); // (B, D, g, g)
+    const peLast = this.pe_proj.forward(imagePe); // (1, g, g, D)
+    const pe = peLast.permute(0, 3, 1, 2).expand(B, D, g, g); // (B, D, g, g)
     // the cells the queries read carry their position too (SAM adds it to keys only): what a query gathers then says
-    // where it looked, which a model trained from scratch needs to regress coordinates (a deviation from the reference)
-    const cells = this.image_proj.forward(image).permute(0, 3, 1, 2).add(pe); // (B, D, g, g)
+    // where it looked, which a model trained from scratch needs to regress coordinates (a deviation from the reference);
+    // added channels-last, where both operands are contiguous
+    const cells = this.image_proj.forward(image).add(peLast).permute(0, 3, 1, 2); // (B, D, g, g)
     const queries = this.query_embed.unsqueeze(0).expand(B, Q, D); // (B, Q, D)
     const tokens = concat([queries, this.prompt_proj.forward(prompt)], 1).unsqueeze(1); // (B, 1, Q + 5, D)
     const [out] = this.transformer.forward(tokens, cells, pe); // (B, 1, Q + 5, D)

@@ -86,7 +86,8 @@ export class SamTwoWayTransformer extends Module {
    * pointEmbeddings (B, N, T, C); image and imagePe (B·N, C, h, w) → [tokens (B, N, T, C), image (B·N, 1, h·w, C)]
    */
   forward(pointEmbeddings: Tensor, image: Tensor, imagePe: Tensor): [Tensor, Tensor] {
-    const cells = (x: Tensor): Tensor => x.flatten(2).transpose(1, 2).unsqueeze(1); // (B·N, 1, h·w, C)
+    // copied once into token order, so that the adds of every layer below read one block
+    const cells = (x: Tensor): Tensor => x.flatten(2).transpose(1, 2).contiguous().unsqueeze(1); // (B·N, 1, h·w, C)
     const [B, N, T, C] = pointEmbeddings.shape as [number, number, number, number];
     // attention runs per prompt: tokens as (B·N, 1, T, C) line up with the image cells of their prompt
     const pe = pointEmbeddings.reshape(B * N, 1, T, C);

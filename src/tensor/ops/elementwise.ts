@@ -41,9 +41,11 @@ function unary(name: string, x: Tensor, f: (v: number) => number, grad: ((g: Ten
 
 /** f over x's elements, on the addon's vector kernel when x is contiguous float32 and it has one. */
 export function unaryValues(x: Tensor, f: (v: number) => number, kernel?: UnaryOp, dtype = floatOf(x.dtype)): Storage {
-  if (kernel !== undefined && x.dtype === 'float32' && x.isContiguous) {
+  if (kernel !== undefined && x.dtype === 'float32' && hasNativeKernels) {
+    // a strided x is copied first: the copy is far cheaper than the scalar loop over it (erf, exp)
+    const src = x.isContiguous ? x : new Tensor(copyValues(x, 'float32'), x.shape);
     const out = allocateUninit('float32', x.size) as Float32Array; // the kernel writes every element
-    if (unaryF32(kernel, x.data as Float32Array, x.offset, out, x.size)) return out;
+    if (unaryF32(kernel, src.data as Float32Array, src.offset, out, x.size)) return out;
   }
   return mapUnary(x, dtype, f);
 }
