@@ -1,7 +1,8 @@
-// copyStridedF32(src, offSrc, dims, steps, dst, offDst): dst[offDst …] ← the elements of the view of src with
-// sizes dims and element strides steps (Int32Arrays of one length, strides non-negative) from offSrc, in
-// row-major order. The caller merges dims that are contiguous with each other first, so the innermost run is as
-// long as it can be; a run with step 1 is one memcpy.
+// copyStridedF32(view, offView, dims, steps, flat, offFlat, toView): between the view of `view` with sizes dims
+// and element strides steps (Int32Arrays of one length, strides non-negative) from offView, in row-major order,
+// and the contiguous values of `flat` from offFlat: flat ← view (a contiguous copy), or view ← flat when toView
+// (a slice's backward writing its gradient into place). The caller merges dims that are contiguous with each
+// other first, so the innermost run is as long as it can be; a run with step 1 is one memcpy.
 #include "strided_copy.h"
 
 #include <cstring>
@@ -13,13 +14,14 @@ namespace pixelllm {
 namespace {
 
 napi_value CopyStridedF32(napi_env env, napi_callback_info info) {
-  ArgReader r(env, info, "copyStridedF32", 6);
-  const F32Array src = r.f32(0, "src");
-  const index_t off_src = r.integer(1, "offSrc");
+  ArgReader r(env, info, "copyStridedF32", 7);
+  const F32Array src = r.f32(0, "view");
+  const index_t off_src = r.integer(1, "offView");
   const I32Array dims = r.i32(2, "dims");
   const I32Array steps = r.i32(3, "steps");
-  const F32Array dst = r.f32(4, "dst");
-  const index_t off_dst = r.integer(5, "offDst");
+  const F32Array dst = r.f32(4, "flat");
+  const index_t off_dst = r.integer(5, "offFlat");
+  const bool to_view = r.boolean(6, "toView");
   if (!r.ok()) return nullptr;
   if (dims.length != steps.length || dims.length == 0) {
     r.range_error("dims (%td) and steps (%td) must have one length, at least 1", dims.length, steps.length);
@@ -40,22 +42,25 @@ napi_value CopyStridedF32(napi_env env, napi_callback_info info) {
     napi_get_undefined(env, &u);
     return u;
   }
-  if (last >= src.length) r.range_error("src (length %td) is too short for the view (reads up to %td)", src.length, last);
-  else if (off_dst > dst.length || count > dst.length - off_dst) r.range_error("dst (length %td) is too short for %td values at offDst %td", dst.length, count, off_dst);
+  if (last >= src.length) r.range_error("view (length %td) is too short for the view (reaches %td)", src.length, last);
+  else if (off_dst > dst.length || count > dst.length - off_dst) r.range_error("flat (length %td) is too short for %td values at offFlat %td", dst.length, count, off_dst);
   if (!r.ok()) return nullptr;
 
   const index_t len = dims.data[nd - 1], step = steps.data[nd - 1];
   std::vector<index_t> idx(nd, 0);
-  const float* s = src.data;
-  float* out = dst.data + off_dst;
+  float* v = src.data;
+  float* flat = dst.data + off_dst;
   index_t base = off_src;
   for (index_t done = 0; done < count; done += len) {
     if (step == 1) {
-      std::memcpy(out, s + base, sizeof(float) * len);
+      if (to_view) std::memcpy(v + base, flat, sizeof(float) * len);
+      else std::memcpy(flat, v + base, sizeof(float) * len);
+    } else if (to_view) {
+      for (index_t j = 0; j < len; j++) v[base + j * step] = flat[j];
     } else {
-      for (index_t j = 0; j < len; j++) out[j] = s[base + j * step];
+      for (index_t j = 0; j < len; j++) flat[j] = v[base + j * step];
     }
-    out += len;
+    flat += len;
     for (index_t d = nd - 2; d >= 0; d--) {  // the next run: an odometer over the outer dims
       base += steps.data[d];
       if (++idx[d] < dims.data[d]) break;

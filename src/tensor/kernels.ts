@@ -114,7 +114,11 @@ export function copyInto(dst: View, src: View): void {
   const D = dst.data;
   const S = src.data;
   if (src.isContiguous && sameShape(src.shape, dst.shape)) {
-    // src in order into dst's runs (a slice of a concat or pad result)
+    // src in order into dst's runs (a slice of a concat or pad result, a slice's gradient)
+    if (D instanceof Float32Array && S instanceof Float32Array && D.buffer !== S.buffer && numel(dst.shape) >= MIN_NATIVE_COPY) { // memcpy: no overlap
+      const { dims, steps } = mergedDims(dst.shape, dst.strides);
+      if (dims.length > 0 && steps.every((st) => st >= 0) && copyStridedF32(D, dst.offset, dims, steps, S, src.offset, true)) return;
+    }
     let at = src.offset;
     const sameType = dtypeOf(D) === dtypeOf(S);
     forEachRun(dst.shape, dst.strides, dst.offset, (o, len, step) => {

@@ -78,11 +78,11 @@ function isProgression(offs: Int32Array, step: number): boolean {
 /** The fused relative-position attention of the addon (see NativeKernels.relPosAttentionF32), or null without it. */
 export const relPosAttentionF32: NativeKernels['relPosAttentionF32'] | null = native === null ? null : native.relPosAttentionF32.bind(native);
 
-/** The addon's strided float32 copy into contiguous dst (see NativeKernels.copyStridedF32); false without it. */
-export function copyStridedF32(src: Float32Array, offSrc: number, dims: readonly number[], steps: readonly number[],
-  dst: Float32Array, offDst: number): boolean {
+/** The addon's strided float32 copy, flat ← view or view ← flat (see NativeKernels.copyStridedF32); false without it. */
+export function copyStridedF32(view: Float32Array, offView: number, dims: readonly number[], steps: readonly number[],
+  flat: Float32Array, offFlat: number, toView = false): boolean {
   if (native === null) return false;
-  native.copyStridedF32(src, offSrc, Int32Array.from(dims), Int32Array.from(steps), dst, offDst);
+  native.copyStridedF32(view, offView, Int32Array.from(dims), Int32Array.from(steps), flat, offFlat, toView);
   return true;
 }
 

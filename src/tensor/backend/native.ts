@@ -23,8 +23,11 @@ export interface NativeKernels extends NativeElementwise {
         V: Float32Array, offsV: Int32Array, ldv: number, O: Float32Array, offsO: Int32Array, ldo: number,
         relH: Float32Array, relW: Float32Array, H: number, W: number, Hk: number, Wk: number, hs: number, hv: number,
         scale: number): void;
-  /** dst[offDst…] ← the view of src with sizes dims and element strides steps (merged, non-negative) from offSrc, row-major. */
-  copyStridedF32(src: Float32Array, offSrc: number, dims: Int32Array, steps: Int32Array, dst: Float32Array, offDst: number): void;
+  /**
+   * Between the view of `view` with sizes dims and element strides steps (merged, non-negative) from offView, row-major,
+   * and flat's contiguous values from offFlat: flat ← view, or view ← flat when toView.
+   */
+  copyStridedF32(view: Float32Array, offView: number, dims: Int32Array, steps: Int32Array, flat: Float32Array, offFlat: number, toView: boolean): void;
   /** moveTaps of src/tensor/ops/conv.ts for float32; geometry is [C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]. */
   moveTapsF32(geometry: Int32Array, cols: Float32Array, colOff: number, map: Float32Array, mapOff: number, toCols: boolean): void;
   /** One AdamW step in place over arrays of one length (see native/src/training.cc). */
