@@ -4,7 +4,7 @@ export type Storage = Float32Array | Float64Array | Int32Array | Uint8Array;
 export type FloatStorage = Float32Array | Float64Array;
 
 export function allocate(dtype: DType, n: number): Storage {
-  const reused = spare === null ? null : reuse(dtype, n);
+  const reused = spareBytes === 0 ? null : reuse(dtype, n);
   if (reused !== null) return reused.fill(0);
   switch (dtype) {
     case 'float32': return new Float32Array(n);
@@ -25,47 +25,68 @@ const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8
 export function allocateUninit(dtype: DType, n: number): Storage {
   const bytes = dtype === 'float64' ? 8 * n : 4 * n;
   if ((dtype !== 'float32' && dtype !== 'float64') || bytes < UNINIT_MIN_BYTES || NodeBuffer === undefined) return allocate(dtype, n);
-  const reused = spare === null ? null : reuse(dtype, n);
+  const reused = spareBytes === 0 ? null : reuse(dtype, n);
   if (reused !== null) return reused;
   const raw = NodeBuffer.allocUnsafeSlow(bytes); // its own ArrayBuffer, offset 0
   return dtype === 'float32' ? new Float32Array(raw.buffer, raw.byteOffset, n) : new Float64Array(raw.buffer, raw.byteOffset, n);
 }
 
-// Float buffers a backward pass has finished with, by byte length: while a pass runs, allocation takes from here
-// before asking the engine for new memory. Reusing them (as torch's caching allocator does) spares the garbage
-// collector most of a pass's gigabyte of short-lived gradients and keeps the reused memory in cache.
-let spare: Map<number, Set<ArrayBuffer>> | null = null;
+// Float buffers backward passes have finished with, by byte length. Allocation takes from here before asking the
+// engine for new memory, in the pass itself and in the next forward (whose activations have the shapes of these
+// gradients). Reusing them, as torch's caching allocator does, spares the garbage collector most of a training
+// step's gigabyte of short-lived buffers, and the reused memory is often still in cache.
+const spare = new Map<number, Set<ArrayBuffer>>();
+let spareBytes = 0;
+let recycling = 0; // withSpareBuffers depth: recycle() keeps buffers only inside one
+/** What the pool may keep between passes (the rest is left to the garbage collector). */
+const SPARE_LIMIT_BYTES = 512 * 2 ** 20;
 
-/** Runs fn with a pool of spare buffers that recycle() fills and allocation drains; the pool ends with fn. */
+/** Runs fn (a backward pass) with recycle() live; afterwards the pool is cut to SPARE_LIMIT_BYTES. */
 export function withSpareBuffers<T>(fn: () => T): T {
-  const before = spare;
-  spare = new Map();
+  recycling++;
   try {
     return fn();
   } finally {
-    spare = before;
+    recycling--;
+    if (recycling === 0 && spareBytes > SPARE_LIMIT_BYTES) trimSpare();
+  }
+}
+
+function trimSpare(): void {
+  for (const [bytes, set] of [...spare].sort((a, b) => b[0] - a[0])) { // the largest first: fewest buffers to drop
+    for (const buffer of set) {
+      if (spareBytes <= SPARE_LIMIT_BYTES) return;
+      set.delete(buffer);
+      spareBytes -= bytes;
+    }
+    if (set.size === 0) spare.delete(bytes);
   }
 }
 
 /**
- * Hands storage back for reuse inside withSpareBuffers. The caller guarantees that nothing reads or writes the
+ * Hands storage back for reuse, inside withSpareBuffers. The caller guarantees that nothing reads or writes the
  * storage's buffer any more; only a float array spanning its whole buffer (as allocation makes them) is kept.
  */
 export function recycle(data: Storage): void {
-  if (spare === null || !(data instanceof Float32Array || data instanceof Float64Array)) return;
+  if (recycling === 0 || !(data instanceof Float32Array || data instanceof Float64Array)) return;
   const buffer = data.buffer as ArrayBuffer;
   if (data.byteOffset !== 0 || data.byteLength !== buffer.byteLength || data.byteLength < UNINIT_MIN_BYTES) return;
   const set = spare.get(buffer.byteLength); // a set: recycling a buffer twice must not hand it out twice
   if (set === undefined) spare.set(buffer.byteLength, new Set([buffer]));
+  else if (set.has(buffer)) return;
   else set.add(buffer);
+  spareBytes += buffer.byteLength;
 }
 
 function reuse(dtype: DType, n: number): Storage | null {
   if (dtype !== 'float32' && dtype !== 'float64') return null;
-  const set = spare!.get(dtype === 'float32' ? 4 * n : 8 * n);
+  const bytes = dtype === 'float32' ? 4 * n : 8 * n;
+  const set = spare.get(bytes);
   const buffer = set?.values().next().value as ArrayBuffer | undefined;
   if (buffer === undefined) return null;
   set!.delete(buffer);
+  if (set!.size === 0) spare.delete(bytes);
+  spareBytes -= bytes;
   return dtype === 'float32' ? new Float32Array(buffer) : new Float64Array(buffer);
 }
 
