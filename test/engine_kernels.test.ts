@@ -114,3 +114,24 @@ for (const [kernel, stride, padding, dilation] of [[3, 2, 1, 1], [3, 1, 2, 2], [
     assert.ok(Math.abs(lhs - rhs) < 1e-3 * Math.max(1, Math.abs(rhs)), `⟨∇x, e⟩ ${lhs} vs ${rhs}`);
   });
 }
+
+test('clamp(x, 0) (ReLU, on the addon for float32): NaN stays NaN, and the gradient is 1 from 0 up', () => {
+  const n = 3000;
+  const x = randn([n], 40);
+  const xv = x.values();
+  xv[0] = 0;
+  xv[1] = Number.NaN;
+  xv[2] = -0.5;
+  const xg = x.requireGrad();
+  const y = xg.clamp(0);
+  const g = randn([n], 41);
+  y.backward(g);
+  const [yv, dx, gv] = [y.values(), xg.grad!.values(), g.values()];
+  assert.ok(Number.isNaN(yv[1]!));
+  for (let i = 0; i < n; i++) {
+    if (i === 1) continue;
+    assert.equal(yv[i], xv[i]! < 0 ? 0 : xv[i], `y[${i}]`);
+    assert.ok(dx[i] === (xv[i]! >= 0 ? gv[i] : 0), `dx[${i}] = ${dx[i]}`); // === : g·0 is −0 for a negative g, as in torch
+  }
+  assert.ok(dx[1] === 0); // NaN is outside [0, ∞), as torch's clamp backward
+});

@@ -42,6 +42,7 @@ const REF: Record<UnaryOp, (v: number) => number> = {
   geluErf: (v) => v * cdf(v), geluErfGrad: (v) => cdf(v) + v * pdf(v),
   geluTanh: (v) => 0.5 * v * (1 + tanhU(v)),
   geluTanhGrad: (v) => 0.5 * (1 + tanhU(v)) + 0.5 * v * (1 - tanhU(v) ** 2) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * v * v),
+  relu: (v) => (v < 0 ? 0 : v), reluGrad: (v) => +(v >= 0),
 };
 
 /** Within 2e-6 relative or 1e-7 absolute (values near 0), NaN where the reference is NaN, infinities equal. */
@@ -256,7 +257,7 @@ if (!native) {
     };
     const unary = nk.unaryF32 as (...a: unknown[]) => void;
     const okU = [UNARY.exp, x, 2, y, 0, 10];
-    bad(unary, okU, { 0: 13 }, /'op'/);
+    bad(unary, okU, { 0: Object.keys(UNARY).length }, /'op'/);
     bad(unary, okU, { 0: -1 }, /'op'/);
     bad(unary, okU, { 1: new Float64Array(12) }, /'x' must be a Float32Array/);
     bad(unary, okU, { 2: 3 }, /\bx\b.*too short.*offX/);

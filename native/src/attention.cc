@@ -188,11 +188,46 @@ napi_value RelPosAttentionF32(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// relPosAddF32(scores, offS, termH, offH, termW, offW, rows, Hk, Wk): the training path's separate bias add,
+// scores[r, a, b] += termH[r, a] + termW[r, b] for rows query rows of an Hk×Wk key grid, all contiguous. Summed in
+// double in the TypeScript loop's order (addRelPos in src/tensor/functional/attention.ts), so both agree exactly.
+napi_value RelPosAddF32(napi_env env, napi_callback_info info) {
+  ArgReader r(env, info, "relPosAddF32", 9);
+  const F32Array s = r.f32(0, "scores");
+  const index_t off_s = r.integer(1, "offS");
+  const F32Array th = r.f32(2, "termH");
+  const index_t off_h = r.integer(3, "offH");
+  const F32Array tw = r.f32(4, "termW");
+  const index_t off_w = r.integer(5, "offW");
+  const index_t rows = r.integer(6, "rows"), Hk = r.integer(7, "Hk"), Wk = r.integer(8, "Wk");
+  if (!r.ok()) return nullptr;
+  const auto fits = [&](const F32Array& a, const char* name, index_t off, index_t count) {
+    if (r.ok() && (off > a.length || count > a.length - off))
+      r.range_error("%s (length %td) is too short for %td values at %td", name, a.length, count, off);
+  };
+  fits(s, "scores", off_s, rows * Hk * Wk);
+  fits(th, "termH", off_h, rows * Hk);
+  fits(tw, "termW", off_w, rows * Wk);
+  if (!r.ok()) return nullptr;
+  for (index_t q = 0; q < rows; q++) {
+    float* row = s.data + off_s + q * Hk * Wk;
+    const float* h = th.data + off_h + q * Hk;
+    const float* w = tw.data + off_w + q * Wk;
+    for (index_t a = 0; a < Hk; a++) {
+      const double ha = h[a];
+      float* out = row + a * Wk;
+      for (index_t b = 0; b < Wk; b++) out[b] = static_cast<float>(static_cast<double>(out[b]) + ha + w[b]);
+    }
+  }
+  return undefined(env);
+}
+
 }  // namespace
 
 void register_attention(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"relPosAttentionF32", nullptr, RelPosAttentionF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"relPosAddF32", nullptr, RelPosAddF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -13,7 +13,7 @@ namespace pixelllm {
 // Opcodes, as UNARY / BINARY / BMODE in elementwise_native.ts.
 enum UnaryOp {
   kExp, kLog, kSqrt, kRsqrt, kTanh, kErf, kSigmoid, kNeg, kAbs, kGeluErf, kGeluErfGrad, kGeluTanh, kGeluTanhGrad,
-  kUnaryOpCount
+  kRelu, kReluGrad, kUnaryOpCount
 };
 enum BinaryOp { kAdd, kSub, kMul, kDiv, kBinaryOpCount };
 enum BMode { kSame, kRow, kColumn, kScalar, kBModeCount };

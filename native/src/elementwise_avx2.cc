@@ -58,6 +58,9 @@ void unary(int op, const float* x, float* y, index_t n) {
     case kGeluErfGrad: return map(x, y, n, [](__m256 v) { return gelu_erf_grad_ps(v); });
     case kGeluTanh: return map(x, y, n, [](__m256 v) { return gelu_tanh_ps(v); });
     case kGeluTanhGrad: return map(x, y, n, [](__m256 v) { return gelu_tanh_grad_ps(v); });
+    // v < 0 ? 0 : v (a NaN stays NaN, as torch's relu), and the derivative clamp uses: 1 where v >= 0, else 0
+    case kRelu: return map(x, y, n, [](__m256 v) { return _mm256_blendv_ps(v, _mm256_setzero_ps(), _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ)); });
+    case kReluGrad: return map(x, y, n, [](__m256 v) { return _mm256_and_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GE_OQ), set1(1.0f)); });
   }
 }
 

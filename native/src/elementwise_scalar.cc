@@ -29,6 +29,8 @@ double apply_unary(int op, double v) {
     case kGeluErf: return v * normal_cdf(v);
     case kGeluErfGrad: return normal_cdf(v) + v * kInvSqrt2Pi * std::exp(-0.5 * v * v);
     case kGeluTanh: return 0.5 * v * (1 + std::tanh(kGeluK * (v + 0.044715 * v * v * v)));
+    case kRelu: return v < 0 ? 0 : v;
+    case kReluGrad: return v >= 0 ? 1 : 0;
     case kGeluTanhGrad: {
       const double t = std::tanh(kGeluK * (v + 0.044715 * v * v * v));
       return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * kGeluK * (1 + 3 * 0.044715 * v * v);

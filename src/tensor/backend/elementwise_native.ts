@@ -5,7 +5,7 @@
 /** Opcodes of unaryF32: y[i] = f(x[i]). The *Grad ops give the derivative f'(x) (the caller multiplies by g). */
 export const UNARY = {
   exp: 0, log: 1, sqrt: 2, rsqrt: 3, tanh: 4, erf: 5, sigmoid: 6, neg: 7, abs: 8,
-  geluErf: 9, geluErfGrad: 10, geluTanh: 11, geluTanhGrad: 12,
+  geluErf: 9, geluErfGrad: 10, geluTanh: 11, geluTanhGrad: 12, relu: 13, reluGrad: 14,
 } as const;
 export type UnaryOp = keyof typeof UNARY;
 

@@ -93,6 +93,9 @@ export const moveTapsF32: NativeKernels['moveTapsF32'] | null = native === null 
 export const adamwF32: NativeKernels['adamwF32'] | null = native === null ? null : native.adamwF32.bind(native);
 export const sumSquaresF32: NativeKernels['sumSquaresF32'] | null = native === null ? null : native.sumSquaresF32.bind(native);
 
+/** The training path's relative-position bias add on the addon (NativeKernels.relPosAddF32), or null without it. */
+export const relPosAddF32: NativeKernels['relPosAddF32'] | null = native === null ? null : native.relPosAddF32.bind(native);
+
 /** The row-wise softmax and normalisation kernels for a dtype: native for float32 when the addon has them. */
 export type RowKernels = typeof jsRows;
 export function rowKernels(dtype: DType): RowKernels {

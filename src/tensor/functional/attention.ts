@@ -7,7 +7,7 @@ import { allocate, allocateUninit, floatOf, promote, type FloatStorage } from '.
 import { record, noGrad, isGradEnabled } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
 import { broadcastShapes, contiguousStrides, numel, sameShape, stridedOffsets } from '../shape.ts';
-import { gemmBatched, relPosAttentionF32, rowKernels } from '../backend/index.ts';
+import { gemmBatched, relPosAddF32, relPosAttentionF32, rowKernels } from '../backend/index.ts';
 import { add } from '../ops/elementwise.ts';
 import { matmul, productInto, scaledMatmul } from '../ops/matmul.ts';
 import { sumTo } from '../ops/reduce.ts';
@@ -111,7 +111,8 @@ function addRelPos(scores: Tensor, termH: Tensor, termW: Tensor, Hk: number, Wk:
   const out = S.data as FloatStorage; // in place
   const th = TH.data;
   const tw = TW.data;
-  for (let r = 0; r < rows; r++) {
+  if (relPosAddF32 !== null && out instanceof Float32Array) relPosAddF32(out, S.offset, th as Float32Array, TH.offset, tw as Float32Array, TW.offset, rows, Hk, Wk);
+  else for (let r = 0; r < rows; r++) {
     const o = S.offset + r * Hk * Wk;
     const h0 = TH.offset + r * Hk;
     const w0 = TW.offset + r * Wk;

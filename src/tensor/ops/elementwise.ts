@@ -205,9 +205,16 @@ export const sign = (x: Tensor): Tensor => unary('sign', x, Math.sign, null, { d
 /** Clamps into [min, max]; the gradient passes where min ≤ x ≤ max, as torch does. */
 export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
   check(!(min > max), () => `clamp: min ${min} is greater than max ${max}`);
+  if (min === 0 && max === Infinity && x.dtype === 'float32' && hasNativeKernels) return relu(x);
   const y = new Tensor(mapUnary(x, x.dtype, (v) => (v < min ? min : v > max ? max : v)), [...x.shape]);
   // g·[min ≤ x ≤ max] in one pass (a product, so a NaN or infinite g still gives NaN where x is clamped, as torch)
   return record('clamp', y, [x], (g) => [new Tensor(mapBinary(g, x, x.shape, g.dtype, (gv, xv) => gv * +(xv >= min && xv <= max)), [...x.shape])]);
+}
+
+/** clamp(x, 0) of float32 on the addon: max(x, 0) keeping NaN, and g·[x ≥ 0] as its gradient (clamp's). */
+function relu(x: Tensor): Tensor {
+  const y = new Tensor(unaryValues(x, (v) => (v < 0 ? 0 : v), 'relu'), [...x.shape]);
+  return record('clamp', y, [x], (g) => [mul(g, new Tensor(unaryValues(x, (v) => +(v >= 0), 'reluGrad'), [...x.shape]))]);
 }
 
 /** Converts the element type; gradients flow back in the source's float type. */
