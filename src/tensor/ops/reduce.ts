@@ -39,16 +39,39 @@ function reduceWith(op: string, x: Tensor, axes: number[], dtype: DType, fold: F
 export function sum(x: Tensor, axes?: Axes, keepdim = false): Tensor {
   const ax = normAxes('sum', axes, x.ndim);
   const dtype = x.dtype === 'bool' ? 'int32' : x.dtype;
-  const data = sumLeading(x, ax, dtype) ?? reduceWith('sum', x, ax, dtype, (v, t, s, c) => {
+  const y = new Tensor(sumValues(x, ax, dtype), reducedShape(x.shape, ax, keepdim));
+  // every input element got the output's gradient once
+  const shape = x.shape; // the rule keeps the shape, not x
+  return record('sum', y, [x], (g) => [expand(reshape(g, reducedShape(shape, ax, true)), shape)]);
+}
+
+function sumValues(x: Tensor, ax: number[], dtype: DType): Tensor['data'] {
+  return sumLeading(x, ax, dtype) ?? sumTrailingFirst(x, ax, dtype) ?? reduceWith('sum', x, ax, dtype, (v, t, s, c) => {
     let acc = 0;
     if (t === null) for (let k = s; k < s + c; k++) acc += v[k]!;
     else for (let k = s; k < s + c; k++) acc += v[t[k]!]!;
     return acc;
   });
-  const y = new Tensor(data, reducedShape(x.shape, ax, keepdim));
-  // every input element got the output's gradient once
-  const shape = x.shape; // the rule keeps the shape, not x
-  return record('sum', y, [x], (g) => [expand(reshape(g, reducedShape(shape, ax, true)), shape)]);
+}
+
+/**
+ * A contiguous float tensor reduced over its last axes and some others (a convolution's bias gradient: (B, O, H, W)
+ * over 0, 2, 3): the trailing block first as the product x (rows, inner)·ones(inner), then the rest of the axes on
+ * that smaller result; null for other cases (and for a reduction over every axis, which stays in float64).
+ */
+function sumTrailingFirst(x: Tensor, axes: number[], dtype: DType): Tensor['data'] | null {
+  const v = x.data;
+  if (!x.isContiguous || axes.length === x.ndim || dtype !== x.dtype || !(v instanceof Float32Array || v instanceof Float64Array)) return null;
+  let k = 0; // the reduced axes that end the shape
+  while (k < axes.length && axes[axes.length - 1 - k] === x.ndim - 1 - k) k++;
+  const inner = numel(x.shape.slice(x.ndim - k));
+  const rows = x.size / Math.max(1, inner);
+  if (k === 0 || rows === 0 || inner === 0) return null;
+  const partial = allocate(dtype, rows) as FloatStorage;
+  const ones = allocate(dtype, inner).fill(1) as FloatStorage;
+  gemmBatched(false, false, rows, 1, inner, v, Int32Array.of(x.offset), inner, ones, Int32Array.of(0), 1, partial);
+  if (k === axes.length) return partial;
+  return sumValues(new Tensor(partial, x.shape.slice(0, x.ndim - k)), axes.slice(0, axes.length - k), dtype); // (kept and leading reduced axes)
 }
 
 /**
