@@ -68,9 +68,47 @@ export const indexSelect = (x: Tensor, dim: number, index: Tensor): Tensor => se
 function selectAs(op: string, x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normAxis(op, dim, x.ndim);
   check(index.ndim === 1, () => `${op}: index must be 1-D, got shape ${fmt(index.shape)}`);
+  if (x.isContiguous && index.dtype === 'int32') return selectBlocks(op, x, d, index);
   const shape = x.shape.map((s, i) => (i === d ? index.shape[0]! : s));
   const view = x.shape.map((_, i) => (i === d ? index.shape[0]! : 1));
   return gatherAs(op, x, d, expand(reshape(index, view), shape));
+}
+
+/**
+ * indexSelect of a contiguous x as whole blocks: x viewed as (outer, n, inner) gives (outer, k, inner) by copying
+ * inner-long runs, and the gradient adds them back in the same order (what gather and scatterAdd compute, without
+ * an offset per element).
+ */
+function selectBlocks(op: string, x: Tensor, d: number, index: Tensor): Tensor {
+  const ids = index.values();
+  const n = x.shape[d]!;
+  const k = ids.length;
+  for (const id of ids) check(id >= 0 && id < n, () => `${op}: index ${id} is out of range for dim ${d} of size ${n}`);
+  const outer = numel(x.shape.slice(0, d));
+  const inner = numel(x.shape.slice(d + 1));
+  const src = x.data;
+  const data = allocate(x.dtype, outer * k * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < k; j++) {
+      const from = x.offset + (o * n + ids[j]!) * inner;
+      data.set(src.subarray(from, from + inner), (o * k + j) * inner);
+    }
+  }
+  const shape = x.shape;
+  const y = new Tensor(data, shape.map((s, i) => (i === d ? k : s)));
+  return record('gather', y, [x], (g) => {
+    const gc = g.isContiguous ? g : new Tensor(copyValues(g, g.dtype), g.shape);
+    const dx = zeros(shape, g.dtype);
+    const [to, from] = [dx.data, gc.data];
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < k; j++) {
+        const at = (o * n + ids[j]!) * inner;
+        const src0 = gc.offset + (o * k + j) * inner;
+        for (let c = 0; c < inner; c++) to[at + c] += from[src0 + c]!;
+      }
+    }
+    return [dx];
+  });
 }
 
 /** Embedding lookup: weight (V, C), ids of any shape → (…ids, C). */
