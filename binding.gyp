@@ -74,8 +74,8 @@
         "native/src/training.cc",
         "native/src/workspace.cc"
       ],
-      "cflags": ["-ffp-contract=off"],
-      "xcode_settings": {"OTHER_CFLAGS": ["-ffp-contract=off"]}
+      "cflags": ["-ffp-contract=off", "-fno-math-errno"],
+      "xcode_settings": {"OTHER_CFLAGS": ["-ffp-contract=off", "-fno-math-errno"]}
     }
   ]
 }

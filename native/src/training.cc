@@ -25,6 +25,25 @@ bool same_length(ArgReader& r, index_t n, const F32Array& a, const char* name) {
 // adamwF32(p, g, m, v, b1, b2, eps, keep, stepSize, bc2Sqrt): one decoupled-decay AdamW step, in place:
 //   m ← b1·m + (1−b1)·g;  v ← b2·v + (1−b2)·g²;  p ← p·keep − stepSize·m / (√v / bc2Sqrt + eps)
 // with m and v rounded to float32 before p reads them, as torch.optim.AdamW.
+// The update loop, cloned for AVX-512 and AVX2 where the toolchain can pick a clone at load time (GNU ifunc): the
+// square root and division in double are what bound it, and wider vectors do more of them per cycle. No clone
+// may fuse a multiply-add (-ffp-contract=off), so every clone rounds as the TypeScript loop does.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void adamw_loop(float* __restrict ps, const float* __restrict gs, float* __restrict ms, float* __restrict vs, index_t n,
+                double b1, double b2, double eps, double keep, double step_size, double bc2_sqrt) {
+  const double c1 = 1 - b1, c2 = 1 - b2;
+  for (index_t i = 0; i < n; i++) {
+    const double gi = gs[i];
+    const float m = static_cast<float>(b1 * ms[i] + c1 * gi);
+    const float v = static_cast<float>(b2 * vs[i] + c2 * gi * gi);
+    ms[i] = m;
+    vs[i] = v;
+    ps[i] = static_cast<float>(ps[i] * keep - (step_size * m) / (std::sqrt(static_cast<double>(v)) / bc2_sqrt + eps));
+  }
+}
+
 napi_value AdamwF32(napi_env env, napi_callback_info info) {
   ArgReader r(env, info, "adamwF32", 10);
   const F32Array p = r.f32(0, "p");
@@ -35,15 +54,7 @@ napi_value AdamwF32(napi_env env, napi_callback_info info) {
   const double keep = r.number(7, "keep"), step_size = r.number(8, "stepSize"), bc2_sqrt = r.number(9, "bc2Sqrt");
   const index_t n = p.length;
   if (!same_length(r, n, g, "g") || !same_length(r, n, m, "m") || !same_length(r, n, v, "v")) return nullptr;
-  const double c1 = 1 - b1, c2 = 1 - b2;
-  float *ps = p.data, *ms = m.data, *vs = v.data;
-  const float* gs = g.data;
-  for (index_t i = 0; i < n; i++) {
-    const double gi = gs[i];
-    ms[i] = static_cast<float>(b1 * ms[i] + c1 * gi);
-    vs[i] = static_cast<float>(b2 * vs[i] + c2 * gi * gi);
-    ps[i] = static_cast<float>(ps[i] * keep - (step_size * ms[i]) / (std::sqrt(static_cast<double>(vs[i])) / bc2_sqrt + eps));
-  }
+  adamw_loop(p.data, g.data, m.data, v.data, n, b1, b2, eps, keep, step_size, bc2_sqrt);
   return undefined(env);
 }
 
