@@ -38,6 +38,9 @@ export function allocateUninit(dtype: DType, n: number): Storage {
 const spare = new Map<number, Set<ArrayBuffer>>();
 let spareBytes = 0;
 let recycling = 0; // withSpareBuffers depth: recycle() keeps buffers only inside one
+// PIXELLLM_POISON_RECYCLED=1 checks recycle()'s guarantee: recycled storage is filled with NaN instead of reused
+// (`npm run test:poisoned` runs the suite so, as CI does: a rule that kept or returned a buffer it did not own fails).
+const POISON_RECYCLED = typeof process !== 'undefined' && process.env?.PIXELLLM_POISON_RECYCLED === '1';
 /** What the pool may keep between passes (the rest is left to the garbage collector). */
 const SPARE_LIMIT_BYTES = 512 * 2 ** 20;
 
@@ -69,6 +72,10 @@ function trimSpare(): void {
  */
 export function recycle(data: Storage): void {
   if (recycling === 0 || !(data instanceof Float32Array || data instanceof Float64Array)) return;
+  if (POISON_RECYCLED) {
+    data.fill(Number.NaN); // a reader the caller forgot now reads NaN, and nothing reuses the storage
+    return;
+  }
   const buffer = data.buffer as ArrayBuffer;
   if (data.byteOffset !== 0 || data.byteLength !== buffer.byteLength || data.byteLength < UNINIT_MIN_BYTES) return;
   const set = spare.get(buffer.byteLength); // a set: recycling a buffer twice must not hand it out twice
