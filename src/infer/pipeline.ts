@@ -52,8 +52,16 @@ export class PixelLLMPipeline {
   }
 
   async encode(files: string[]): Promise<Encoded> {
+    return this.encodeImages(await this.prepare(files));
+  }
+
+  /** Decoded, resized and normalised images: what every task's encoder reads. */
+  async prepare(files: string[]): Promise<PreparedImages> {
     if (files.length === 0) throw new InputError('no images given');
-    const images = await prepareImages(files, this.imageSize, this.model.normalizations);
+    return prepareImages(files, this.imageSize, this.model.normalizations);
+  }
+
+  encodeImages(images: PreparedImages): Encoded {
     return { images, features: noGrad(() => this.model.encode(images.pixels)) };
   }
 
@@ -71,9 +79,14 @@ export class PixelLLMPipeline {
 
   /** Pixel-aligned captions: every word with its box and point. */
   async caption(files: string[], opts: CaptionOptions = {}): Promise<CaptionResult[]> {
-    const enc = await this.encode(files);
+    return this.captionImages(await this.prepare(files), opts);
+  }
+
+  /** caption() of images already prepared (the benchmark times this against a peer that starts from pixels). */
+  captionImages(images: PreparedImages, opts: CaptionOptions = {}): CaptionResult[] {
+    const enc = this.encodeImages(images);
     const task = opts.task ?? 'trace';
-    const out = this.generate(enc.features, wholeBoxes(enc.images), files.map(() => this.prompt(task)), opts);
+    const out = this.generate(enc.features, wholeBoxes(enc.images), enc.images.geometries.map(() => this.prompt(task)), opts);
     const t = this.model.textual;
     const located = this.tokenBoxes(enc, out.map((o) => [t.bosId, ...o.ids, t.eosId]), task);
     return out.map((o, b) => {
