@@ -80,6 +80,24 @@ describe('autograd', () => {
     }
   });
 
+  test('a gradient arriving transposed is summed with a contiguous one, in either order', () => {
+    // h is read transposed (its gradient arrives as a transposed view) and directly, in both orders of arrival
+    const n = 40;
+    const c1 = tensor(Array.from({ length: n * n }, (_, i) => ((i * 7) % 13) - 6), { shape: [n, n] });
+    const c2 = tensor(Array.from({ length: n * n }, (_, i) => ((i * 5) % 11) - 5), { shape: [n, n] });
+    for (const transposedFirst of [true, false]) {
+      const x = tensor(Array.from({ length: n * n }, (_, i) => Math.sin(i)), { shape: [n, n] }).requireGrad();
+      const h = mul(x, 2);
+      const viaT = sum(mul(h.transpose(0, 1), c1));
+      const direct = sum(mul(h, c2));
+      (transposedFirst ? add(viaT, direct) : add(direct, viaT)).backward();
+      const c1v = c1.values();
+      const c2v = c2.values();
+      const want = Array.from({ length: n * n }, (_, i) => 2 * (c1v[(i % n) * n + Math.floor(i / n)]! + c2v[i]!));
+      assertClose(x.grad!, tensor(want, { shape: [n, n] }), 0, `transposed first: ${transposedFirst}`);
+    }
+  });
+
   test('detach stops gradients', () => {
     const x = leaf([1, 2, 3]);
     const d = x.detach();

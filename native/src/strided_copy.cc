@@ -1,7 +1,8 @@
-// copyStridedF32(view, offView, dims, steps, flat, offFlat, toView): between the view of `view` with sizes dims
+// copyStridedF32(view, offView, dims, steps, flat, offFlat, mode): between the view of `view` with sizes dims
 // and element strides steps (Int32Arrays of one length, strides non-negative) from offView, in row-major order,
-// and the contiguous values of `flat` from offFlat: flat ← view (a contiguous copy), or view ← flat when toView
-// (a slice's backward writing its gradient into place). The caller merges dims that are contiguous with each
+// and the contiguous values of `flat` from offFlat, by mode: 0 flat ← view (a contiguous copy), 1 view ← flat
+// (a slice's backward writing its gradient into place), 2 flat += view (autograd summing a transposed gradient
+// into a contiguous one). The caller merges dims that are contiguous with each
 // other first, so the innermost run is as long as it can be; a run with step 1 is one memcpy.
 #include "strided_copy.h"
 
@@ -21,7 +22,8 @@ napi_value CopyStridedF32(napi_env env, napi_callback_info info) {
   const I32Array steps = r.i32(3, "steps");
   const F32Array dst = r.f32(4, "flat");
   const index_t off_dst = r.integer(5, "offFlat");
-  const bool to_view = r.boolean(6, "toView");
+  const index_t mode = r.integer(6, "mode");
+  if (r.ok() && mode > 2) r.range_error("argument 'mode' (%td) must be 0, 1 or 2", mode);
   if (!r.ok()) return nullptr;
   if (dims.length != steps.length || dims.length == 0) {
     r.range_error("dims (%td) and steps (%td) must have one length, at least 1", dims.length, steps.length);
@@ -52,10 +54,12 @@ napi_value CopyStridedF32(napi_env env, napi_callback_info info) {
   float* flat = dst.data + off_dst;
   index_t base = off_src;
   for (index_t done = 0; done < count; done += len) {
-    if (step == 1) {
-      if (to_view) std::memcpy(v + base, flat, sizeof(float) * len);
+    if (mode == 2) {
+      for (index_t j = 0; j < len; j++) flat[j] += v[base + j * step];
+    } else if (step == 1) {
+      if (mode == 1) std::memcpy(v + base, flat, sizeof(float) * len);
       else std::memcpy(flat, v + base, sizeof(float) * len);
-    } else if (to_view) {
+    } else if (mode == 1) {
       for (index_t j = 0; j < len; j++) v[base + j * step] = flat[j];
     } else {
       for (index_t j = 0; j < len; j++) flat[j] = v[base + j * step];

@@ -6,7 +6,8 @@ import type { DType } from './dtype.ts';
 import { check, fmt } from './errors.ts';
 import { isFloat, recycle, withSpareBuffers } from './dtype.ts';
 import { sameShape } from './shape.ts';
-import { binaryF32 } from './backend/index.ts';
+import { STRIDED, binaryF32, copyStridedF32 } from './backend/index.ts';
+import { mergedDims } from './kernels.ts';
 
 /** Turns the gradient of an op's output into gradients of its inputs (null where an input needs none). */
 export type BackwardFn = (grad: Tensor) => (Tensor | null)[];
@@ -147,6 +148,11 @@ export function runBackward(root: Tensor, grad: Tensor): void {
           pending.set(e.node, hand(gi));
         } else if (owned(prev) && addInPlace(prev, gi)) {
           summed.push(gi);
+        } else if (unread(gi) && gi.isContiguous && gi.offset === 0 && gi.data.length === gi.size
+          && !grads.some((o, j) => j !== i && o?.data.buffer === gi.data.buffer) && addInPlace(gi, prev)) {
+          // the sum lands in the new gradient's own buffer (a + b = b + a exactly), which no other edge is handed
+          pending.set(e.node, hand(gi));
+          release(prev);
         } else {
           pending.set(e.node, hand(prev.add(gi)));
           release(prev);
@@ -160,11 +166,20 @@ export function runBackward(root: Tensor, grad: Tensor): void {
   }));
 }
 
-/** acc += g for contiguous float tensors of one shape and type (the addon for float32); false where the caller must add out of place. */
+/**
+ * acc += g for a contiguous float acc and a g of its shape and type: on the addon for float32 (g may be any strided
+ * view there, a transposed gradient say), in TypeScript for contiguous float64; false where the caller must add
+ * out of place.
+ */
 function addInPlace(acc: Tensor, g: Tensor): boolean {
-  if (!isFloat(acc.dtype) || acc.dtype !== g.dtype || !acc.isContiguous || !g.isContiguous || !sameShape(acc.shape, g.shape)) return false;
+  if (!isFloat(acc.dtype) || acc.dtype !== g.dtype || !acc.isContiguous || !sameShape(acc.shape, g.shape)) return false;
   const [a, b, n] = [acc.data, g.data, acc.size];
-  if (a instanceof Float32Array && binaryF32('add', a, acc.offset, b as Float32Array, g.offset, a, 1, n, 'same', false, acc.offset)) return true;
+  if (a instanceof Float32Array && b instanceof Float32Array) {
+    if (g.isContiguous) return binaryF32('add', a, acc.offset, b, g.offset, a, 1, n, 'same', false, acc.offset);
+    const { dims, steps } = mergedDims(g.shape, g.strides);
+    return dims.length > 0 && steps.every((s) => s >= 0) && copyStridedF32(b, g.offset, dims, steps, a, acc.offset, STRIDED.addToFlat);
+  }
+  if (!g.isContiguous) return false;
   for (let i = 0, o = acc.offset, p = g.offset; i < n; i++) a[o + i] += b[p + i]!;
   return true;
 }

@@ -1,7 +1,7 @@
 // Element-wise loops over strided operands. Contiguous operands take a straight loop; the others read through
 // a table of storage offsets (stridedOffsets), so every kernel stays one plain loop either way.
 import { allocate, allocateUninit, dtypeOf, type DType, type Storage } from './dtype.ts';
-import { copyStridedF32 } from './backend/index.ts';
+import { STRIDED, copyStridedF32 } from './backend/index.ts';
 import { broadcastStrides, isContiguousLayout, numel, repeatLayout, sameShape, stridedOffsets } from './shape.ts';
 
 /** A strided view of storage: what the kernels need to know of a tensor. */
@@ -117,7 +117,7 @@ export function copyInto(dst: View, src: View): void {
     // src in order into dst's runs (a slice of a concat or pad result, a slice's gradient)
     if (D instanceof Float32Array && S instanceof Float32Array && D.buffer !== S.buffer && numel(dst.shape) >= MIN_NATIVE_COPY) { // memcpy: no overlap
       const { dims, steps } = mergedDims(dst.shape, dst.strides);
-      if (dims.length > 0 && steps.every((st) => st >= 0) && copyStridedF32(D, dst.offset, dims, steps, S, src.offset, true)) return;
+      if (dims.length > 0 && steps.every((st) => st >= 0) && copyStridedF32(D, dst.offset, dims, steps, S, src.offset, STRIDED.toView)) return;
     }
     let at = src.offset;
     const sameType = dtypeOf(D) === dtypeOf(S);
@@ -137,7 +137,7 @@ export function copyInto(dst: View, src: View): void {
 }
 
 /** The view's dims with size-1 dims dropped and each dim merged into the one before when they are contiguous with each other. */
-function mergedDims(shape: readonly number[], strides: readonly number[]): { dims: number[]; steps: number[] } {
+export function mergedDims(shape: readonly number[], strides: readonly number[]): { dims: number[]; steps: number[] } {
   const dims: number[] = [];
   const steps: number[] = [];
   shape.forEach((d, i) => {

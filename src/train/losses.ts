@@ -104,7 +104,7 @@ export function diceLoss(logits: Tensor, targets: Tensor, valid: Tensor): Tensor
 export function maskTargets(masks: Tensor, m: number): Tensor {
   const [B, S] = masks.shape as [number, number];
   const f = S / m;
-  const src = masks.toArray();
+  const src = masks.values(); // a typed array: toArray would box every pixel
   const out = new Float32Array(B * m * m);
   for (let b = 0; b < B; b++) {
     for (let y = 0; y < m; y++) for (let x = 0; x < m; x++) {

@@ -78,11 +78,14 @@ function isProgression(offs: Int32Array, step: number): boolean {
 /** The fused relative-position attention of the addon (see NativeKernels.relPosAttentionF32), or null without it. */
 export const relPosAttentionF32: NativeKernels['relPosAttentionF32'] | null = native === null ? null : native.relPosAttentionF32.bind(native);
 
-/** The addon's strided float32 copy, flat ← view or view ← flat (see NativeKernels.copyStridedF32); false without it. */
+/** What copyStridedF32 does between a strided view and contiguous values. */
+export const STRIDED = { toFlat: 0, toView: 1, addToFlat: 2 } as const;
+
+/** The addon's strided float32 copy or sum (see NativeKernels.copyStridedF32); false without it. */
 export function copyStridedF32(view: Float32Array, offView: number, dims: readonly number[], steps: readonly number[],
-  flat: Float32Array, offFlat: number, toView = false): boolean {
+  flat: Float32Array, offFlat: number, mode: (typeof STRIDED)[keyof typeof STRIDED] = STRIDED.toFlat): boolean {
   if (native === null) return false;
-  native.copyStridedF32(view, offView, Int32Array.from(dims), Int32Array.from(steps), flat, offFlat, toView);
+  native.copyStridedF32(view, offView, Int32Array.from(dims), Int32Array.from(steps), flat, offFlat, mode);
   return true;
 }
 

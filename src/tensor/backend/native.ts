@@ -25,9 +25,9 @@ export interface NativeKernels extends NativeElementwise {
         scale: number): void;
   /**
    * Between the view of `view` with sizes dims and element strides steps (merged, non-negative) from offView, row-major,
-   * and flat's contiguous values from offFlat: flat ← view, or view ← flat when toView.
+   * and flat's contiguous values from offFlat: mode 0 flat ← view, 1 view ← flat, 2 flat += view.
    */
-  copyStridedF32(view: Float32Array, offView: number, dims: Int32Array, steps: Int32Array, flat: Float32Array, offFlat: number, toView: boolean): void;
+  copyStridedF32(view: Float32Array, offView: number, dims: Int32Array, steps: Int32Array, flat: Float32Array, offFlat: number, mode: number): void;
   /** moveTaps of src/tensor/ops/conv.ts for float32; geometry is [C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]. */
   moveTapsF32(geometry: Int32Array, cols: Float32Array, colOff: number, map: Float32Array, mapOff: number, toCols: boolean): void;
   /** One AdamW step in place over arrays of one length (see native/src/training.cc). */
