@@ -222,12 +222,46 @@ napi_value RelPosAddF32(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// relPosAddBackwardF32(g, offG, dh, dw, rows, Hk, Wk): the gradients of relPosAddF32's two terms from the scores'
+// gradient g (rows × Hk × Wk, contiguous): dh[r, a] = Σ_b g[r, a, b] and dw[r, b] = Σ_a g[r, a, b], in one pass,
+// summed in float32 in index order.
+napi_value RelPosAddBackwardF32(napi_env env, napi_callback_info info) {
+  ArgReader r(env, info, "relPosAddBackwardF32", 7);
+  const F32Array g = r.f32(0, "g");
+  const index_t off_g = r.integer(1, "offG");
+  const F32Array dh = r.f32(2, "dh");
+  const F32Array dw = r.f32(3, "dw");
+  const index_t rows = r.integer(4, "rows"), Hk = r.integer(5, "Hk"), Wk = r.integer(6, "Wk");
+  if (!r.ok()) return nullptr;
+  if (off_g > g.length || rows * Hk * Wk > g.length - off_g) r.range_error("g (length %td) is too short for %td values at %td", g.length, rows * Hk * Wk, off_g);
+  else if (dh.length < rows * Hk) r.range_error("dh (length %td) is too short for %td values", dh.length, rows * Hk);
+  else if (dw.length < rows * Wk) r.range_error("dw (length %td) is too short for %td values", dw.length, rows * Wk);
+  if (!r.ok()) return nullptr;
+  for (index_t q = 0; q < rows; q++) {
+    const float* gr = g.data + off_g + q * Hk * Wk;
+    float* h = dh.data + q * Hk;
+    float* w = dw.data + q * Wk;
+    for (index_t b = 0; b < Wk; b++) w[b] = 0;
+    for (index_t a = 0; a < Hk; a++) {
+      const float* row = gr + a * Wk;
+      float s = 0;
+      for (index_t b = 0; b < Wk; b++) {
+        s += row[b];
+        w[b] += row[b];
+      }
+      h[a] = s;
+    }
+  }
+  return undefined(env);
+}
+
 }  // namespace
 
 void register_attention(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"relPosAttentionF32", nullptr, RelPosAttentionF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"relPosAddF32", nullptr, RelPosAddF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"relPosAddBackwardF32", nullptr, RelPosAddBackwardF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -36,7 +36,7 @@ struct AttentionShape {
 bool rel_pos_attention_rows(const KernelSet& ks, const EltKernels& ek, const AttentionShape& s,
                             const AttentionItem& it, index_t row_begin, index_t row_end);
 
-// Adds relPosAttentionF32 and relPosAddF32 (the training path's bias add) to `exports`.
+// Adds relPosAttentionF32, and relPosAddF32 / relPosAddBackwardF32 (the training path's bias add), to `exports`.
 void register_attention(napi_env env, napi_value exports);
 
 }  // namespace pixelllm

@@ -99,6 +99,9 @@ export const sumSquaresF32: NativeKernels['sumSquaresF32'] | null = native === n
 /** The training path's relative-position bias add on the addon (NativeKernels.relPosAddF32), or null without it. */
 export const relPosAddF32: NativeKernels['relPosAddF32'] | null = native === null ? null : native.relPosAddF32.bind(native);
 
+/** relPosAddF32's backward on the addon (NativeKernels.relPosAddBackwardF32), or null without it. */
+export const relPosAddBackwardF32: NativeKernels['relPosAddBackwardF32'] | null = native === null ? null : native.relPosAddBackwardF32.bind(native);
+
 /** The row-wise softmax and normalisation kernels for a dtype: native for float32 when the addon has them. */
 export type RowKernels = typeof jsRows;
 export function rowKernels(dtype: DType): RowKernels {

@@ -38,6 +38,8 @@ export interface NativeKernels extends NativeElementwise {
   /** scores[r, a, b] += termH[r, a] + termW[r, b] over rows × Hk × Wk contiguous values, summed in double. */
   relPosAddF32(scores: Float32Array, offS: number, termH: Float32Array, offH: number, termW: Float32Array, offW: number,
         rows: number, Hk: number, Wk: number): void;
+  /** relPosAddF32's term gradients: dh[r, a] = Σ_b g[r, a, b], dw[r, b] = Σ_a g[r, a, b] over contiguous g. */
+  relPosAddBackwardF32(g: Float32Array, offG: number, dh: Float32Array, dw: Float32Array, rows: number, Hk: number, Wk: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** which micro-kernel runs: "avx512" | "avx2" | "scalar" */
@@ -64,7 +66,7 @@ export function loadNative(): NativeKernels | null {
     const require = createRequire(import.meta.url);
     const mod = require(addonPath) as Partial<NativeKernels>;
     for (const fn of ['sgemm', 'sgemmStridedBatched', 'setThreads', 'getThreads', 'kernel', 'elementwiseKernel',
-      'unaryF32', 'binaryF32', 'softmaxForward', 'softmaxBackward', 'normForward', 'normBackward', 'relPosAttentionF32', 'relPosAddF32',
+      'unaryF32', 'binaryF32', 'softmaxForward', 'softmaxBackward', 'normForward', 'normBackward', 'relPosAttentionF32', 'relPosAddF32', 'relPosAddBackwardF32',
       'copyStridedF32', 'moveTapsF32', 'adamwF32', 'sumSquaresF32'] as const) {
       if (typeof mod[fn] !== 'function') throw new Error(`export '${fn}' is missing (stale build? run npm install)`);
     }

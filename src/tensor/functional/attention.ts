@@ -7,7 +7,7 @@ import { allocate, allocateUninit, floatOf, promote, type FloatStorage } from '.
 import { record, noGrad, isGradEnabled } from '../autograd.ts';
 import { check, fmt } from '../errors.ts';
 import { broadcastShapes, contiguousStrides, numel, sameShape, stridedOffsets } from '../shape.ts';
-import { gemmBatched, relPosAddF32, relPosAttentionF32, rowKernels } from '../backend/index.ts';
+import { gemmBatched, relPosAddBackwardF32, relPosAddF32, relPosAttentionF32, rowKernels } from '../backend/index.ts';
 import { add } from '../ops/elementwise.ts';
 import { matmul, productInto, scaledMatmul } from '../ops/matmul.ts';
 import { sumTo } from '../ops/reduce.ts';
@@ -128,6 +128,11 @@ function addRelPos(scores: Tensor, termH: Tensor, termW: Tensor, Hk: number, Wk:
     // dtermH = G (rows·Hk, Wk)·1 and dtermW[r] = 1ᵀ·G[r] (Hk, Wk) per query row: products, vectorised on the addon
     const G = contiguous(g.to(dtype));
     const gd = G.data as FloatStorage;
+    if (relPosAddBackwardF32 !== null && gd instanceof Float32Array) {
+      const [dh, dw] = [allocateUninit('float32', rows * Hk) as Float32Array, allocateUninit('float32', rows * Wk) as Float32Array];
+      relPosAddBackwardF32(gd, G.offset, dh, dw, rows, Hk, Wk); // one pass over G for both sums
+      return [g, new Tensor(dh, [...shapeH]), new Tensor(dw, [...shapeW])];
+    }
     const ones = allocate(dtype, Math.max(Hk, Wk)).fill(1) as FloatStorage;
     const dh = allocateUninit(dtype, rows * Hk) as FloatStorage;
     const dw = allocateUninit(dtype, rows * Wk) as FloatStorage;
