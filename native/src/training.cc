@@ -58,25 +58,31 @@ napi_value AdamwF32(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// sumSquaresF32(x, off, n): Σ x² over n values from off in double, in eight interleaved partial sums (lane
-// i mod 8) added in lane order, then the n mod 8 trailing values in order.
-napi_value SumSquaresF32(napi_env env, napi_callback_info info) {
-  ArgReader r(env, info, "sumSquaresF32", 3);
+// Σ f(x) over n values in double, in eight interleaved partial sums (lane i mod 8) added in lane order, then the
+// n mod 8 trailing values in order.
+template <bool Square>
+double lane_sum(const float* xs, index_t n) {
+  double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  const index_t body = n - n % 8;
+  for (index_t i = 0; i < body; i += 8)
+    for (int j = 0; j < 8; j++) lanes[j] += Square ? static_cast<double>(xs[i + j]) * xs[i + j] : xs[i + j];
+  double sum = 0;
+  for (int j = 0; j < 8; j++) sum += lanes[j];
+  for (index_t i = body; i < n; i++) sum += Square ? static_cast<double>(xs[i]) * xs[i] : xs[i];
+  return sum;
+}
+
+// sumSquaresF32(x, off, n) / sumF32(x, off, n): Σ x² / Σ x over n values from off, by lane_sum.
+template <bool Square>
+napi_value LaneSumF32(napi_env env, napi_callback_info info) {
+  ArgReader r(env, info, Square ? "sumSquaresF32" : "sumF32", 3);
   const F32Array x = r.f32(0, "x");
   const index_t off = r.integer(1, "off");
   const index_t n = r.integer(2, "n");
   if (r.ok() && (off > x.length || n > x.length - off)) r.range_error("x (length %td) is too short for %td values at off %td", x.length, n, off);
   if (!r.ok()) return nullptr;
-  const float* xs = x.data + off;
-  double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  const index_t body = n - n % 8;
-  for (index_t i = 0; i < body; i += 8)
-    for (int j = 0; j < 8; j++) lanes[j] += static_cast<double>(xs[i + j]) * xs[i + j];
-  double sum = 0;
-  for (int j = 0; j < 8; j++) sum += lanes[j];
-  for (index_t i = body; i < n; i++) sum += static_cast<double>(xs[i]) * xs[i];
   napi_value out;
-  napi_create_double(env, sum, &out);
+  napi_create_double(env, lane_sum<Square>(x.data + off, n), &out);
   return out;
 }
 
@@ -85,7 +91,8 @@ napi_value SumSquaresF32(napi_env env, napi_callback_info info) {
 void register_training(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"adamwF32", nullptr, AdamwF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"sumSquaresF32", nullptr, SumSquaresF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sumSquaresF32", nullptr, LaneSumF32<true>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sumF32", nullptr, LaneSumF32<false>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -95,6 +95,7 @@ export const moveTapsF32: NativeKernels['moveTapsF32'] | null = native === null 
 /** The addon's AdamW step and sum of squares (native/src/training.cc), or null without it. */
 export const adamwF32: NativeKernels['adamwF32'] | null = native === null ? null : native.adamwF32.bind(native);
 export const sumSquaresF32: NativeKernels['sumSquaresF32'] | null = native === null ? null : native.sumSquaresF32.bind(native);
+export const sumF32: NativeKernels['sumF32'] | null = native === null ? null : native.sumF32.bind(native);
 
 /** The training path's relative-position bias add on the addon (NativeKernels.relPosAddF32), or null without it. */
 export const relPosAddF32: NativeKernels['relPosAddF32'] | null = native === null ? null : native.relPosAddF32.bind(native);

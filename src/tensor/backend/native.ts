@@ -35,6 +35,8 @@ export interface NativeKernels extends NativeElementwise {
         keep: number, stepSize: number, bc2Sqrt: number): void;
   /** Σ x² over n values from off, in double, in eight lanes (see native/src/training.cc). */
   sumSquaresF32(x: Float32Array, off: number, n: number): number;
+  /** Σ x over n values from off, in double, in eight lanes. */
+  sumF32(x: Float32Array, off: number, n: number): number;
   /** scores[r, a, b] += termH[r, a] + termW[r, b] over rows × Hk × Wk contiguous values, summed in double. */
   relPosAddF32(scores: Float32Array, offS: number, termH: Float32Array, offH: number, termW: Float32Array, offW: number,
         rows: number, Hk: number, Wk: number): void;
@@ -67,7 +69,7 @@ export function loadNative(): NativeKernels | null {
     const mod = require(addonPath) as Partial<NativeKernels>;
     for (const fn of ['sgemm', 'sgemmStridedBatched', 'setThreads', 'getThreads', 'kernel', 'elementwiseKernel',
       'unaryF32', 'binaryF32', 'softmaxForward', 'softmaxBackward', 'normForward', 'normBackward', 'relPosAttentionF32', 'relPosAddF32', 'relPosAddBackwardF32',
-      'copyStridedF32', 'moveTapsF32', 'adamwF32', 'sumSquaresF32'] as const) {
+      'copyStridedF32', 'moveTapsF32', 'adamwF32', 'sumSquaresF32', 'sumF32'] as const) {
       if (typeof mod[fn] !== 'function') throw new Error(`export '${fn}' is missing (stale build? run npm install)`);
     }
     cached = mod as NativeKernels;
