@@ -15,12 +15,6 @@
 namespace pixelllm {
 namespace {
 
-napi_value undefined(napi_env env) {
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
-}
-
 // Reads the arguments shared by both GEMM entries. `strided` selects the layout with a stride after each
 // leading dimension.
 struct GemmCall {

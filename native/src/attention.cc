@@ -116,12 +116,6 @@ bool rel_pos_attention_rows(const KernelSet& ks, const EltKernels& ek, const Att
 
 namespace {
 
-napi_value undefined(napi_env env) {
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
-}
-
 // relPosAttentionF32(Q, offsQ, ldq, K, offsK, ldk, V, offsV, ldv, O, offsO, ldo, relH, relW, H, W, Hk, Wk, hs, hv,
 // scale): item i reads Q at offsQ[i] (H·W×hs), K at offsK[i] (Hk·Wk×hs), V at offsV[i] (Hk·Wk×hv) and writes O at
 // offsO[i] (H·W×hv); relH (H×Hk×hs) and relW (W×Wk×hs) are shared by the items.

@@ -67,9 +67,7 @@ napi_value MoveTapsF32(napi_env env, napi_callback_info info) {
       }
     }
   }
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
+  return undefined(env);
 }
 
 }  // namespace

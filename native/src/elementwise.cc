@@ -48,12 +48,6 @@ void split(index_t n, int tasks, index_t align, F&& fn) {
   });
 }
 
-napi_value undefined(napi_env env) {
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
-}
-
 // Checks that `count` values from `off` lie inside an array of `length`.
 void span(ArgReader& r, index_t length, const char* name, index_t off, const char* off_name, index_t count) {
   if (!r.ok()) return;

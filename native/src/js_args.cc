@@ -196,4 +196,10 @@ F64Array ArgReader::f64_or_null(size_t i, const char* name) {
   return out;
 }
 
+napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
 }  // namespace pixelllm

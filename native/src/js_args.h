@@ -25,6 +25,9 @@ struct I32Array {
   index_t length = 0;
 };
 
+// JS undefined, what a binding that writes into its arguments returns.
+napi_value undefined(napi_env env);
+
 class ArgReader {
  public:
   ArgReader(napi_env env, napi_callback_info info, const char* fn, size_t expected);

@@ -39,11 +39,7 @@ napi_value CopyStridedF32(napi_env env, napi_callback_info info) {
     count *= dims.data[d];
     last += static_cast<index_t>(dims.data[d] > 0 ? dims.data[d] - 1 : 0) * steps.data[d];
   }
-  if (count == 0) {
-    napi_value u;
-    napi_get_undefined(env, &u);
-    return u;
-  }
+  if (count == 0) return undefined(env);
   if (last >= src.length) r.range_error("view (length %td) is too short for the view (reaches %td)", src.length, last);
   else if (off_dst > dst.length || count > dst.length - off_dst) r.range_error("flat (length %td) is too short for %td values at offFlat %td", dst.length, count, off_dst);
   if (!r.ok()) return nullptr;
@@ -72,9 +68,7 @@ napi_value CopyStridedF32(napi_env env, napi_callback_info info) {
       idx[d] = 0;
     }
   }
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
+  return undefined(env);
 }
 
 }  // namespace

@@ -10,12 +10,6 @@
 namespace pixelllm {
 namespace {
 
-napi_value undefined(napi_env env) {
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
-}
-
 // Every array must hold n values.
 bool same_length(ArgReader& r, index_t n, const F32Array& a, const char* name) {
   if (r.ok() && a.length != n) r.range_error("%s has %td values, expected %td", name, a.length, n);
