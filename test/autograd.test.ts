@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import {
   Tensor, Generator, tensor, zeros, full, noGrad, isGradEnabled,
-  add, mul, exp, sum, mean, matmul, gelu, sub, backendName,
+  add, mul, exp, sum, mean, matmul, gelu, sub, backendName, withStepScope, untracked,
 } from '../src/tensor/index.ts';
 import { assertClose } from './helpers.ts';
 
@@ -258,4 +258,46 @@ test('a chain of adds keeps no activations alive until backward (add saves nothi
   assert.ok(buffers() - before - held >= 16, 'exp outputs are kept for backward');
   sum(y).backward();
   assert.deepEqual(x.grad!.values().slice(0, 3), new Float32Array([1, 1, 1]));
+});
+
+describe('withStepScope', () => {
+  const poisoned = process.env.PIXELLLM_POISON_RECYCLED === '1';
+  // sizes no other test allocates, so the shared pool hands back exactly these buffers
+  const big = (n: number): Tensor => full([n], 1.5);
+
+  test('a step\'s buffers go to the pool when it ends (NaN when poisoned), kept and untracked ones stay', () => {
+    let made: Tensor | null = null;
+    let kept: Tensor | null = null;
+    let cached: Tensor | null = null;
+    withStepScope(() => {
+      made = big(70_001);
+      kept = big(70_003);
+      cached = untracked(() => big(70_005));
+    }, () => [kept!.data]);
+    assert.deepEqual([kept!.values()[0], cached!.values()[0]], [1.5, 1.5]);
+    if (poisoned) {
+      assert.ok(Number.isNaN(made!.values()[0]), 'a recycled buffer is poisoned');
+    } else {
+      assert.equal(full([70_001], 0).data.buffer, made!.data.buffer, 'the next allocation of that size reuses it');
+      assert.notEqual(full([70_003], 0).data.buffer, kept!.data.buffer);
+      assert.notEqual(full([70_005], 0).data.buffer, cached!.data.buffer);
+    }
+  });
+
+  test('after a throw nothing is recycled, and a nested scope leaves recycling to the outer one', () => {
+    let thrown: Tensor | null = null;
+    assert.throws(() => withStepScope(() => {
+      thrown = big(70_007);
+      throw new Error('step failed');
+    }, () => []), /step failed/);
+    assert.equal(thrown!.values()[0], 1.5);
+    assert.notEqual(full([70_007], 0).data.buffer, thrown!.data.buffer);
+    let inner: Tensor | null = null;
+    withStepScope(() => {
+      withStepScope(() => (inner = big(70_009)), () => []);
+      assert.equal(inner!.values()[0], 1.5, 'the inner scope did not recycle');
+    }, () => []);
+    if (poisoned) assert.ok(Number.isNaN(inner!.values()[0]));
+    else assert.equal(full([70_009], 0).data.buffer, inner!.data.buffer);
+  });
 });

@@ -3,7 +3,7 @@
 // clipping, AdamW) on the synthetic batches, and can write those batches for the PyTorch peer.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tensor, backendName, setThreads } from '../../src/tensor/index.ts';
+import { Tensor, backendName, setThreads, withStepScope } from '../../src/tensor/index.ts';
 import { AdamW, clipGradNorm } from '../../src/nn/optim.ts';
 import { PixelLLM } from '../../src/models/pixelllm/pixelllm.ts';
 import { PRESETS } from '../../src/models/pixelllm/config.ts';
@@ -103,11 +103,14 @@ function measureTraining(o: BenchOptions, model: PixelLLM, tokenizer: Tokenizer)
   const losses: Record<string, number> = {};
   for (const [kind, { batch, objects }] of Object.entries(batches)) {
     const step = () => {
-      const parts = batchLosses(model, batch, REFERENCE_WEIGHTS, objects);
-      const total = Object.values(parts).reduce((s: Tensor | null, t) => (s ? s.add(t) : t), null)!;
-      losses[kind] = total.item();
-      if (!Number.isFinite(losses[kind])) throw new Error(`${kind} batch: the loss is ${losses[kind]}`);
-      total.backward();
+      // as the trainer: the step's buffers go back to the pool when forward and backward are done
+      withStepScope(() => {
+        const parts = batchLosses(model, batch, REFERENCE_WEIGHTS, objects);
+        const total = Object.values(parts).reduce((s: Tensor | null, t) => (s ? s.add(t) : t), null)!;
+        losses[kind] = total.item();
+        if (!Number.isFinite(losses[kind])) throw new Error(`${kind} batch: the loss is ${losses[kind]}`);
+        total.backward();
+      }, () => params.map(([, t]) => t.grad?.data));
       clipGradNorm(params.map(([, t]) => t), 1);
       optimizer.update();
       optimizer.zeroGrad();

@@ -3,7 +3,7 @@
 // token, absolute position embeddings, and a final norm:
 // https://github.com/huggingface/pytorch-image-models/blob/main/timm/models/eva.py
 // Keys are timm's: `patch_embed.proj.weight`, `blocks.{i}.attn.q_proj.weight`, `blocks.{i}.mlp.fc1_g.weight`, `norm.weight`, …
-import { Tensor, concat, resize } from '../tensor/index.ts';
+import { Tensor, concat, resize, untracked } from '../tensor/index.ts';
 import { Conv2d, LayerNorm, Linear, Module, normalInit } from '../nn/index.ts';
 import { ConfigError, checkConfig } from './config.ts';
 import { attend } from './attention.ts';
@@ -231,7 +231,8 @@ export class Eva extends Module {
     if (t === undefined) {
       const ref = this.config.ref_feat_shape;
       const refPair: [number, number] | null = ref === null ? null : typeof ref === 'number' ? [ref, ref] : ref;
-      t = rotaryTables([gh, gw], this.config.embed_dim / this.config.num_heads, refPair, this.config.rope_temperature);
+      // kept across training steps: allocated outside the step's recycling scope
+      t = untracked(() => rotaryTables([gh, gw], this.config.embed_dim / this.config.num_heads, refPair, this.config.rope_temperature));
       this.#rope.set(key, t);
     }
     return t;

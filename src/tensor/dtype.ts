@@ -5,7 +5,10 @@ export type FloatStorage = Float32Array | Float64Array;
 
 export function allocate(dtype: DType, n: number): Storage {
   const reused = spareBytes === 0 ? null : reuse(dtype, n);
-  if (reused !== null) return reused.fill(0);
+  return tracked(reused !== null ? reused.fill(0) : zeroed(dtype, n));
+}
+
+function zeroed(dtype: DType, n: number): Storage {
   switch (dtype) {
     case 'float32': return new Float32Array(n);
     case 'float64': return new Float64Array(n);
@@ -26,9 +29,9 @@ export function allocateUninit(dtype: DType, n: number): Storage {
   const bytes = dtype === 'float64' ? 8 * n : 4 * n;
   if ((dtype !== 'float32' && dtype !== 'float64') || bytes < UNINIT_MIN_BYTES || NodeBuffer === undefined) return allocate(dtype, n);
   const reused = spareBytes === 0 ? null : reuse(dtype, n);
-  if (reused !== null) return reused;
+  if (reused !== null) return tracked(reused);
   const raw = NodeBuffer.allocUnsafeSlow(bytes); // its own ArrayBuffer, offset 0
-  return dtype === 'float32' ? new Float32Array(raw.buffer, raw.byteOffset, n) : new Float64Array(raw.buffer, raw.byteOffset, n);
+  return tracked(dtype === 'float32' ? new Float32Array(raw.buffer, raw.byteOffset, n) : new Float64Array(raw.buffer, raw.byteOffset, n));
 }
 
 // Float buffers backward passes have finished with, by byte length. Allocation takes from here before asking the
@@ -42,7 +45,7 @@ let recycling = 0; // withSpareBuffers depth: recycle() keeps buffers only insid
 // (`npm run test:poisoned` runs the suite so, as CI does: a rule that kept or returned a buffer it did not own fails).
 const POISON_RECYCLED = typeof process !== 'undefined' && process.env?.PIXELLLM_POISON_RECYCLED === '1';
 /** What the pool may keep between passes (the rest is left to the garbage collector). */
-const SPARE_LIMIT_BYTES = 512 * 2 ** 20;
+const SPARE_LIMIT_BYTES = 1024 * 2 ** 20;
 
 /** Runs fn (a backward pass) with recycle() live; afterwards the pool is cut to SPARE_LIMIT_BYTES. */
 export function withSpareBuffers<T>(fn: () => T): T {
@@ -78,11 +81,72 @@ export function recycle(data: Storage): void {
   }
   const buffer = data.buffer as ArrayBuffer;
   if (data.byteOffset !== 0 || data.byteLength !== buffer.byteLength || data.byteLength < UNINIT_MIN_BYTES) return;
+  keepSpare(buffer);
+}
+
+function keepSpare(buffer: ArrayBuffer): void {
   const set = spare.get(buffer.byteLength); // a set: recycling a buffer twice must not hand it out twice
   if (set === undefined) spare.set(buffer.byteLength, new Set([buffer]));
   else if (set.has(buffer)) return;
   else set.add(buffer);
   spareBytes += buffer.byteLength;
+}
+
+// A training step's scope (withStepScope): the float buffers allocated inside it, handed to the pool when it ends.
+// The scope holds them until then, so it takes at most SPARE_LIMIT_BYTES (later ones are left to the collector):
+// a larger model's step costs at most that much more memory.
+let stepBuffers: ArrayBuffer[] | null = null;
+let stepBytes = 0;
+let untrackedDepth = 0;
+
+function tracked<S extends Storage>(data: S): S {
+  if (stepBuffers !== null && untrackedDepth === 0 && (data instanceof Float32Array || data instanceof Float64Array)
+    && data.byteLength >= UNINIT_MIN_BYTES && stepBytes + data.byteLength <= SPARE_LIMIT_BYTES) {
+    stepBuffers.push(data.buffer as ArrayBuffer);
+    stepBytes += data.byteLength;
+  }
+  return data;
+}
+
+/**
+ * Runs fn, one training step's forward and backward, and then hands every float buffer allocated inside it to the
+ * pool, except the buffers of the storage `keep` returns (the parameters' gradients). The next step then allocates
+ * almost nothing new, which spares the garbage collector the step's ~700 MB of short-lived buffers. The caller
+ * guarantees that nothing made inside fn is read after it (read losses as numbers inside), other than what keep
+ * names; caches that outlive a step allocate inside untracked(). After a throw nothing is recycled.
+ */
+export function withStepScope<T>(fn: () => T, keep: () => Iterable<Storage | null | undefined>): T {
+  if (stepBuffers !== null) return fn(); // nested: the outer scope recycles
+  const made: ArrayBuffer[] = (stepBuffers = []);
+  stepBytes = 0;
+  let finished = false;
+  try {
+    const out = fn();
+    finished = true;
+    return out;
+  } finally {
+    stepBuffers = null;
+    if (finished) {
+      const kept = new Set<ArrayBufferLike>();
+      for (const d of keep()) if (d) kept.add(d.buffer);
+      for (const buffer of made) {
+        if (kept.has(buffer)) continue;
+        if (POISON_RECYCLED) new Uint8Array(buffer).fill(0xff); // all-ones bits: NaN in float32 and float64
+        else keepSpare(buffer);
+      }
+      if (spareBytes > SPARE_LIMIT_BYTES) trimSpare();
+    }
+  }
+}
+
+/** Runs fn with its allocations outside any step scope: for a cache that outlives the step that fills it. */
+export function untracked<T>(fn: () => T): T {
+  untrackedDepth++;
+  try {
+    return fn();
+  } finally {
+    untrackedDepth--;
+  }
 }
 
 function reuse(dtype: DType, n: number): Storage | null {

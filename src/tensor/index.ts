@@ -1,6 +1,7 @@
 // The tensor layer's public API.
 export { Tensor, tensor, full, zeros, ones, scalar, arange, zerosLike, onesLike, type Nested } from './tensor.ts';
 export type { DType, Storage } from './dtype.ts';
+export { withStepScope, untracked } from './dtype.ts';
 export { TensorError } from './errors.ts';
 export { noGrad, isGradEnabled } from './autograd.ts';
 export { Generator, randn, rand } from './random.ts';

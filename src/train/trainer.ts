@@ -4,7 +4,7 @@
 // optimizer, generator and history restored, so the loss trajectory continues as if never stopped), a progress line,
 // and the loss/metric curves as JSON and PNG.
 import { join } from 'node:path';
-import { Generator, Tensor, setThreads } from '../tensor/index.ts';
+import { Generator, Tensor, setThreads, withStepScope } from '../tensor/index.ts';
 import { manualSeed } from '../nn/init.ts';
 import { AdamW, clipGradNorm } from '../nn/optim.ts';
 import { cosineWithWarmup } from '../nn/schedule.ts';
@@ -139,15 +139,18 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       for (let a = 0; a < cfg.accumulate; a++) {
         const next = await loader.next();
         if (next.done) throw new Error('the training loader ended');
-        const parts = batchLosses(model, next.value, cfg.loss, objects);
-        let sum: Tensor | null = null;
-        for (const [name, t] of Object.entries(parts)) {
-          const v = t.item();
-          (window[`${next.value.task}/${name}`] ??= []).push(v);
-          total += v / cfg.accumulate;
-          sum = sum === null ? t : sum.add(t);
-        }
-        sum!.div(cfg.accumulate).backward();
+        // the step's buffers go back to the pool when it ends (the gradients stay): read the losses as numbers inside
+        withStepScope(() => {
+          const parts = batchLosses(model, next.value, cfg.loss, objects);
+          let sum: Tensor | null = null;
+          for (const [name, t] of Object.entries(parts)) {
+            const v = t.item();
+            (window[`${next.value.task}/${name}`] ??= []).push(v);
+            total += v / cfg.accumulate;
+            sum = sum === null ? t : sum.add(t);
+          }
+          sum!.div(cfg.accumulate).backward();
+        }, () => params.map(([, t]) => t.grad?.data));
       }
       const norm = cfg.grad_clip > 0 ? clipGradNorm(params.map(([, t]) => t), cfg.grad_clip) : NaN;
       optimizer.lr = cfg.lr * cosineWithWarmup(step, cfg.warmup_steps, cfg.steps, cfg.min_lr_ratio);

@@ -1,7 +1,7 @@
 // SamPositionalEmbedding: random Fourier features of 2-D coordinates, shared by the prompt encoder (points, box
 // corners) and the mask decoder (a dense encoding of every image-embedding cell).
 // https://github.com/huggingface/transformers/blob/main/src/transformers/models/sam/modeling_sam.py
-import { Tensor, arange, concat, isGradEnabled, stack } from '../../tensor/index.ts';
+import { Tensor, arange, concat, isGradEnabled, stack, untracked } from '../../tensor/index.ts';
 import { Module } from '../../nn/index.ts';
 import { normalInit } from '../../nn/init.ts';
 
@@ -36,7 +36,7 @@ export class SamPositionalEmbedding extends Module {
     const frequencies = this.positional_embedding.values() as Float32Array;
     const c = this.#denseCache;
     if (c !== null && c.h === h && c.w === w && c.frequencies.every((v, i) => v === frequencies[i])) return c.pe;
-    const pe = this.computeDense(h, w);
+    const pe = untracked(() => this.computeDense(h, w)); // kept: outside any training step's recycling scope
     this.#denseCache = { h, w, frequencies: Float32Array.from(frequencies), pe };
     return pe;
   }

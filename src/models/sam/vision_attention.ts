@@ -4,7 +4,7 @@
 // Other input sizes: the reference SAM encoder of PixelLLM (scenic segment_anything image_encoder.py) resizes a
 // table whose length differs from 2·size − 1 with jax.image.resize 'linear'; HF interpolates with torch, which
 // is the identity at the checkpoint's size, where the two agree.
-import { Tensor, indexSelect, matmul, relPosAttention, resize, scaledDotProductAttention } from '../../tensor/index.ts';
+import { Tensor, indexSelect, matmul, relPosAttention, resize, scaledDotProductAttention, untracked } from '../../tensor/index.ts';
 import { Linear, Module } from '../../nn/index.ts';
 import { constantInit } from '../../nn/init.ts';
 import type { SamVisionConfig } from './config.ts';
@@ -28,21 +28,25 @@ function selection(qSize: number, kSize: number, L: number): Tensor {
   const key = `${qSize},${kSize},${L}`;
   let m = selections.get(key);
   if (m === undefined) {
-    const maxRel = 2 * Math.max(qSize, kSize) - 1;
-    const eye = new Tensor(new Float32Array(L * L), [L, L]);
-    for (let i = 0; i < L; i++) eye.data[i * L + i] = 1;
-    const rows = L === maxRel ? eye : resize(eye, [maxRel, L], { method: 'bilinear', convention: 'jax' }); // (maxRel, L)
-    // the shorter side's coordinates are stretched to the longer one's; truncation as the reference's .long()
-    const qScale = Math.max(kSize / qSize, 1);
-    const kScale = Math.max(qSize / kSize, 1);
-    const index = new Int32Array(qSize * kSize);
-    for (let i = 0; i < qSize; i++) {
-      for (let j = 0; j < kSize; j++) index[i * kSize + j] = Math.trunc(i * qScale - j * kScale + (kSize - 1) * kScale);
-    }
-    m = indexSelect(rows, 0, new Tensor(index, [qSize * kSize])); // (qSize·kSize, L)
+    m = untracked(() => makeSelection(qSize, kSize, L)); // kept across training steps: outside the step's recycling scope
     selections.set(key, m);
   }
   return m;
+}
+
+function makeSelection(qSize: number, kSize: number, L: number): Tensor {
+  const maxRel = 2 * Math.max(qSize, kSize) - 1;
+  const eye = new Tensor(new Float32Array(L * L), [L, L]);
+  for (let i = 0; i < L; i++) eye.data[i * L + i] = 1;
+  const rows = L === maxRel ? eye : resize(eye, [maxRel, L], { method: 'bilinear', convention: 'jax' }); // (maxRel, L)
+  // the shorter side's coordinates are stretched to the longer one's; truncation as the reference's .long()
+  const qScale = Math.max(kSize / qSize, 1);
+  const kScale = Math.max(qSize / kSize, 1);
+  const index = new Int32Array(qSize * kSize);
+  for (let i = 0; i < qSize; i++) {
+    for (let j = 0; j < kSize; j++) index[i * kSize + j] = Math.trunc(i * qScale - j * kScale + (kSize - 1) * kScale);
+  }
+  return indexSelect(rows, 0, new Tensor(index, [qSize * kSize])); // (qSize·kSize, L)
 }
 
 export class SamVisionAttention extends Module {
