@@ -265,7 +265,14 @@ describe('withStepScope', () => {
   // sizes no other test allocates, so the shared pool hands back exactly these buffers
   const big = (n: number): Tensor => full([n], 1.5);
 
-  test('a step\'s buffers go to the pool when it ends (NaN when poisoned), kept and untracked ones stay', () => {
+  test('the first step only measures: nothing it made is recycled', () => {
+    let first: Tensor | null = null;
+    withStepScope(() => (first = big(70_011)), () => []);
+    assert.equal(first!.values()[0], 1.5);
+    assert.notEqual(full([70_011], 0).data.buffer, first!.data.buffer);
+  });
+
+  test('a later step\'s buffers go to the pool when it ends (NaN when poisoned), kept and untracked ones stay', () => {
     let made: Tensor | null = null;
     let kept: Tensor | null = null;
     let cached: Tensor | null = null;

@@ -5,7 +5,7 @@ export type FloatStorage = Float32Array | Float64Array;
 
 export function allocate(dtype: DType, n: number): Storage {
   const reused = spareBytes === 0 ? null : reuse(dtype, n);
-  return tracked(reused !== null ? reused.fill(0) : zeroed(dtype, n));
+  return reused !== null ? tracked(reused.fill(0), false) : tracked(zeroed(dtype, n), true);
 }
 
 function zeroed(dtype: DType, n: number): Storage {
@@ -29,9 +29,9 @@ export function allocateUninit(dtype: DType, n: number): Storage {
   const bytes = dtype === 'float64' ? 8 * n : 4 * n;
   if ((dtype !== 'float32' && dtype !== 'float64') || bytes < UNINIT_MIN_BYTES || NodeBuffer === undefined) return allocate(dtype, n);
   const reused = spareBytes === 0 ? null : reuse(dtype, n);
-  if (reused !== null) return tracked(reused);
+  if (reused !== null) return tracked(reused, false);
   const raw = NodeBuffer.allocUnsafeSlow(bytes); // its own ArrayBuffer, offset 0
-  return tracked(dtype === 'float32' ? new Float32Array(raw.buffer, raw.byteOffset, n) : new Float64Array(raw.buffer, raw.byteOffset, n));
+  return tracked(dtype === 'float32' ? new Float32Array(raw.buffer, raw.byteOffset, n) : new Float64Array(raw.buffer, raw.byteOffset, n), true);
 }
 
 // Float buffers backward passes have finished with, by byte length. Allocation takes from here before asking the
@@ -92,18 +92,24 @@ function keepSpare(buffer: ArrayBuffer): void {
   spareBytes += buffer.byteLength;
 }
 
-// A training step's scope (withStepScope): the float buffers allocated inside it, handed to the pool when it ends.
-// The scope holds them until then, so it takes at most SPARE_LIMIT_BYTES (later ones are left to the collector):
-// a larger model's step costs at most that much more memory.
-let stepBuffers: ArrayBuffer[] | null = null;
+// A training step's scope (withStepScope). The first step only measures how many bytes of fresh float buffers it
+// needs; while the largest step so far fits SPARE_LIMIT_BYTES, later steps hold every buffer they allocate until
+// they end and then hand them all to the pool. Holding costs memory (a buffer that dies mid-step cannot be freed
+// before the step ends), so a model whose step does not fit never holds: it runs as without a scope.
+let inStep = false;
+let stepBuffers: Set<ArrayBuffer> | null = null; // null: measuring only
 let stepBytes = 0;
+let largestStep = -1; // fresh bytes of the largest step so far; −1 before the first
 let untrackedDepth = 0;
 
-function tracked<S extends Storage>(data: S): S {
-  if (stepBuffers !== null && untrackedDepth === 0 && (data instanceof Float32Array || data instanceof Float64Array)
-    && data.byteLength >= UNINIT_MIN_BYTES && stepBytes + data.byteLength <= SPARE_LIMIT_BYTES) {
-    stepBuffers.push(data.buffer as ArrayBuffer);
-    stepBytes += data.byteLength;
+function tracked<S extends Storage>(data: S, fresh: boolean): S {
+  if (!inStep || untrackedDepth > 0 || !(data instanceof Float32Array || data instanceof Float64Array) || data.byteLength < UNINIT_MIN_BYTES) return data;
+  const buffer = data.buffer as ArrayBuffer;
+  if (stepBuffers === null) {
+    if (fresh) stepBytes += buffer.byteLength;
+  } else if (!stepBuffers.has(buffer)) {
+    stepBytes += buffer.byteLength;
+    if (stepBytes <= SPARE_LIMIT_BYTES) stepBuffers.add(buffer); // past the limit, the collector frees the rest
   }
   return data;
 }
@@ -111,22 +117,25 @@ function tracked<S extends Storage>(data: S): S {
 /**
  * Runs fn, one training step's forward and backward, and then hands every float buffer allocated inside it to the
  * pool, except the buffers of the storage `keep` returns (the parameters' gradients). The next step then allocates
- * almost nothing new, which spares the garbage collector the step's ~700 MB of short-lived buffers. The caller
- * guarantees that nothing made inside fn is read after it (read losses as numbers inside), other than what keep
- * names; caches that outlive a step allocate inside untracked(). After a throw nothing is recycled.
+ * almost nothing new, which spares the garbage collector the step's ~700 MB of short-lived buffers (pixelllm-tiny).
+ * The caller guarantees that nothing made inside fn is read after it (read losses as numbers inside), other than
+ * what keep names; caches that outlive a step allocate inside untracked(). After a throw nothing is recycled.
  */
 export function withStepScope<T>(fn: () => T, keep: () => Iterable<Storage | null | undefined>): T {
-  if (stepBuffers !== null) return fn(); // nested: the outer scope recycles
-  const made: ArrayBuffer[] = (stepBuffers = []);
+  if (inStep) return fn(); // nested: the outer scope recycles
+  inStep = true;
   stepBytes = 0;
+  const made = (stepBuffers = largestStep >= 0 && largestStep <= SPARE_LIMIT_BYTES ? new Set<ArrayBuffer>() : null);
   let finished = false;
   try {
     const out = fn();
     finished = true;
     return out;
   } finally {
+    inStep = false;
     stepBuffers = null;
-    if (finished) {
+    largestStep = Math.max(largestStep, stepBytes);
+    if (finished && made !== null) {
       const kept = new Set<ArrayBufferLike>();
       for (const d of keep()) if (d) kept.add(d.buffer);
       for (const buffer of made) {
