@@ -6,8 +6,8 @@ import type { DType } from './dtype.ts';
 import { check, fmt } from './errors.ts';
 import { isFloat, recycle, withSpareBuffers } from './dtype.ts';
 import { sameShape } from './shape.ts';
-import { STRIDED, binaryF32, copyStridedF32 } from './backend/index.ts';
-import { mergedDims } from './kernels.ts';
+import { STRIDED, binaryF32 } from './backend/index.ts';
+import { stridedF32 } from './kernels.ts';
 
 /** Turns the gradient of an op's output into gradients of its inputs (null where an input needs none). */
 export type BackwardFn = (grad: Tensor) => (Tensor | null)[];
@@ -114,7 +114,8 @@ export function runBackward(root: Tensor, grad: Tensor): void {
     readers.set(t.data.buffer, readers.get(t.data.buffer)! - 1);
     if (unread(t)) recycle(t.data);
   };
-  const owned = (t: Tensor): boolean => readers.get(t.data.buffer) === 1 && t.isContiguous && t.offset === 0 && t.data.length === t.size;
+  const spansStorage = (t: Tensor): boolean => t.isContiguous && t.offset === 0 && t.data.length === t.size;
+  const owned = (t: Tensor): boolean => readers.get(t.data.buffer) === 1 && spansStorage(t);
   withSpareBuffers(() => noGrad(() => {
     for (const node of topoOrder(start)) {
       const g = pending.get(node);
@@ -148,8 +149,7 @@ export function runBackward(root: Tensor, grad: Tensor): void {
           pending.set(e.node, hand(gi));
         } else if (owned(prev) && addInPlace(prev, gi)) {
           summed.push(gi);
-        } else if (unread(gi) && gi.isContiguous && gi.offset === 0 && gi.data.length === gi.size
-          && !grads.some((o, j) => j !== i && o?.data.buffer === gi.data.buffer) && addInPlace(gi, prev)) {
+        } else if (unread(gi) && spansStorage(gi) && !grads.some((o, j) => j !== i && o?.data.buffer === gi.data.buffer) && addInPlace(gi, prev)) {
           // the sum lands in the new gradient's own buffer (a + b = b + a exactly), which no other edge is handed
           pending.set(e.node, hand(gi));
           release(prev);
@@ -176,8 +176,7 @@ function addInPlace(acc: Tensor, g: Tensor): boolean {
   const [a, b, n] = [acc.data, g.data, acc.size];
   if (a instanceof Float32Array && b instanceof Float32Array) {
     if (g.isContiguous) return binaryF32('add', a, acc.offset, b, g.offset, a, 1, n, 'same', false, acc.offset);
-    const { dims, steps } = mergedDims(g.shape, g.strides);
-    return dims.length > 0 && steps.every((s) => s >= 0) && copyStridedF32(b, g.offset, dims, steps, a, acc.offset, STRIDED.addToFlat);
+    return stridedF32(g, a, acc.offset, STRIDED.addToFlat);
   }
   if (!g.isContiguous) return false;
   for (let i = 0, o = acc.offset, p = g.offset; i < n; i++) a[o + i] += b[p + i]!;

@@ -54,7 +54,7 @@ export function withSpareBuffers<T>(fn: () => T): T {
     return fn();
   } finally {
     recycling--;
-    if (recycling === 0 && spareBytes > SPARE_LIMIT_BYTES) trimSpare();
+    if (recycling === 0 && !inStep && spareBytes > SPARE_LIMIT_BYTES) trimSpare(); // a step scope trims when it ends
   }
 }
 

@@ -115,10 +115,8 @@ export function copyInto(dst: View, src: View): void {
   const S = src.data;
   if (src.isContiguous && sameShape(src.shape, dst.shape)) {
     // src in order into dst's runs (a slice of a concat or pad result, a slice's gradient)
-    if (D instanceof Float32Array && S instanceof Float32Array && D.buffer !== S.buffer && numel(dst.shape) >= MIN_NATIVE_COPY) { // memcpy: no overlap
-      const { dims, steps } = mergedDims(dst.shape, dst.strides);
-      if (dims.length > 0 && steps.every((st) => st >= 0) && copyStridedF32(D, dst.offset, dims, steps, S, src.offset, STRIDED.toView)) return;
-    }
+    // memcpy on the addon: only without overlap
+    if (S instanceof Float32Array && D.buffer !== S.buffer && numel(dst.shape) >= MIN_NATIVE_COPY && stridedF32(dst, S, src.offset, STRIDED.toView)) return;
     let at = src.offset;
     const sameType = dtypeOf(D) === dtypeOf(S);
     forEachRun(dst.shape, dst.strides, dst.offset, (o, len, step) => {
@@ -136,8 +134,18 @@ export function copyInto(dst: View, src: View): void {
   else for (let i = 0; i < n; i++) D[id[i]!] = S[is[i]!]!;
 }
 
+/**
+ * The addon's copy or sum between a float32 view and contiguous values of `flat` from offFlat (copyStridedF32, by
+ * mode); false where it cannot (no addon, another type, a negative stride), and the caller loops instead.
+ */
+export function stridedF32(view: View, flat: Float32Array, offFlat: number, mode: (typeof STRIDED)[keyof typeof STRIDED]): boolean {
+  if (!(view.data instanceof Float32Array)) return false;
+  const { dims, steps } = mergedDims(view.shape, view.strides);
+  return dims.length > 0 && steps.every((s) => s >= 0) && copyStridedF32(view.data, view.offset, dims, steps, flat, offFlat, mode);
+}
+
 /** The view's dims with size-1 dims dropped and each dim merged into the one before when they are contiguous with each other. */
-export function mergedDims(shape: readonly number[], strides: readonly number[]): { dims: number[]; steps: number[] } {
+function mergedDims(shape: readonly number[], strides: readonly number[]): { dims: number[]; steps: number[] } {
   const dims: number[] = [];
   const steps: number[] = [];
   shape.forEach((d, i) => {
@@ -229,8 +237,7 @@ const MIN_NATIVE_COPY = 1024;
  * so V8 keeps them on the fast path, where the shared loop (all four storage types) goes megamorphic.
  */
 function copyRunsF32(x: View, src: Float32Array, out: Float32Array): void {
-  const { dims, steps } = mergedDims(x.shape, x.strides);
-  if (dims.length > 0 && out.length >= MIN_NATIVE_COPY && steps.every((st) => st >= 0) && copyStridedF32(src, x.offset, dims, steps, out, 0)) return;
+  if (out.length >= MIN_NATIVE_COPY && stridedF32(x, out, 0, STRIDED.toFlat)) return;
   let at = 0;
   forEachRun(x.shape, x.strides, x.offset, (o, len, step) => {
     if (step === 1 && len >= 256) out.set(src.subarray(o, o + len), at);

@@ -39,7 +39,7 @@ function unary(name: string, x: Tensor, f: (v: number) => number, grad: ((g: Ten
   return record(name, y, [x], (g) => [grad(g, kept!)]);
 }
 
-/** f over x's elements, on the addon's vector kernel when x is contiguous float32 and it has one. */
+/** f over x's elements, on the addon's vector kernel for float32 when it has one (a strided x copied first). */
 export function unaryValues(x: Tensor, f: (v: number) => number, kernel?: UnaryOp, dtype = floatOf(x.dtype)): Storage {
   if (kernel !== undefined && x.dtype === 'float32' && hasNativeKernels) {
     // a strided x is copied first: the copy is far cheaper than the scalar loop over it (erf, exp)

@@ -2,7 +2,7 @@
 // so each output element is one loop over a run of that table.
 import { Tensor } from '../tensor.ts';
 import { allocate, floatOf, type DType, type FloatStorage } from '../dtype.ts';
-import { gemmBatched, sumF32 } from '../backend/index.ts';
+import { backendName, gemmBatched, sumF32 } from '../backend/index.ts';
 import { record } from '../autograd.ts';
 import { normAxes, normAxis, numel, sameShape, stridedOffsets } from '../shape.ts';
 import { copyValues } from '../kernels.ts';
@@ -47,8 +47,9 @@ export function sum(x: Tensor, axes?: Axes, keepdim = false): Tensor {
 }
 
 function sumValues(x: Tensor, ax: number[], dtype: DType): Tensor['data'] {
-  // a large strided float32 x (a transposed gradient) is copied first: the copy is far cheaper than an offset per element
-  if (!x.isContiguous && x.dtype === 'float32' && x.size >= 4096 && sumF32 !== null) x = new Tensor(copyValues(x, 'float32'), x.shape);
+  // a large strided float32 x (a transposed gradient) is copied first: on the addon the copy is far cheaper than an
+  // offset per element
+  if (!x.isContiguous && x.dtype === 'float32' && x.size >= 4096 && backendName === 'native') x = new Tensor(copyValues(x, 'float32'), x.shape);
   return sumLeading(x, ax, dtype) ?? sumTrailingFirst(x, ax, dtype) ?? reduceWith('sum', x, ax, dtype, (v, t, s, c) => {
     let acc = 0;
     if (t === null && c >= 1024 && sumF32 !== null && v instanceof Float32Array) return sumF32(v, s, c); // double, in eight lanes
